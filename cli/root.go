@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/internal/progress"
+)
+
+// Exit codes. Keep in step with exitCodeHelp and the README.
+const (
+	ExitOK          = 0
+	ExitError       = 1   // any other failure
+	ExitUsage       = 2   // bad flags or arguments
+	ExitInput       = 3   // bad input data (file, line and problem are printed)
+	ExitService     = 4   // an external service (Blob, Cosmos, download) failed after retries
+	ExitRegression  = 5   // a metric is worse than the baseline allows (CI gate)
+	ExitInterrupted = 130 // SIGINT or SIGTERM; no partial output is left
+)
+
+const exitCodeHelp = `EXIT STATUS
+  0    success
+  1    any other failure
+  2    usage error (bad flags or arguments)
+  3    bad input data (the message names the file, line and problem)
+  4    an external service (Blob Storage, Cosmos DB, a download) failed after retries
+  5    a metric regressed beyond its allowance (--baseline / recs compare)
+  130  interrupted by SIGINT or SIGTERM (no partial output is left behind)
+`
+
+// usageError marks errors in flags or arguments.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error (exit code 2).
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// Env is what every command gets: streams, logging and progress settings.
+type Env struct {
+	In       io.Reader
+	Out      io.Writer // results
+	Err      io.Writer // logs, progress, warnings
+	ErrIsTTY bool      // Err is a terminal: live progress bars
+	OutIsTTY bool      // Out is a terminal: tables rather than JSON by default
+
+	Quiet     bool
+	LogFormat string // "text" or "json"
+	Log       *slog.Logger
+}
+
+// Progress starts a progress reporter for desc suited to the environment.
+func (e *Env) Progress(desc string, total int64) *progress.Reporter {
+	mode := progress.Log
+	switch {
+	case e.Quiet:
+		mode = progress.Quiet
+	case e.ErrIsTTY && e.LogFormat != "json":
+		mode = progress.Bar
+	}
+	return progress.Start(mode, e.Err, e.Log, desc, total)
+}
+
+func (e *Env) setupLog() error {
+	level := slog.LevelInfo
+	if e.Quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch e.LogFormat {
+	case "json":
+		e.Log = slog.New(slog.NewJSONHandler(e.Err, opts))
+	case "text", "":
+		e.Log = slog.New(slog.NewTextHandler(e.Err, opts))
+	default:
+		return usagef("--log-format must be text or json, not %q", e.LogFormat)
+	}
+	return nil
+}
+
+// commands holds the constructors of the subcommands; each command file
+// registers its own in an init function, so adding a command touches only
+// its file.
+var commands = map[string]func(*Env) *cobra.Command{}
+
+func register(name string, fn func(*Env) *cobra.Command) { commands[name] = fn }
+
+// Version is set by the linker (-X); otherwise taken from build info.
+var Version = ""
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// NewRoot returns the root command bound to env.
+func NewRoot(env *Env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "recs",
+		Short: "Train, evaluate and publish ALS recommendations",
+		Long: `recs ingests MovieLens-style ratings, splits them, fits alternating least
+squares (explicit like Spark MLlib, implicit like Hu/Koren/Volinsky), evaluates the
+model with Microsoft Recommenders' metrics, precomputes every user's top-k and
+publishes the lists to Cosmos DB, Blob Storage or local files, from which
+'recs serve' answers an HTTP API.
+
+Results go to stdout; logs and progress to stderr. Progress bars appear only on a
+terminal; with --log-format json every log line is one JSON object.`,
+		Example: `  recs synth --preset ml-100k -o ratings.csv
+  recs ingest ratings.csv -o ratings.parquet
+  recs split ratings.parquet -o split/ --method stratified --by item
+  recs fit split/train.parquet -o model/ --rank 10 --reg 0.05 --max-iter 15`,
+		SilenceErrors:     true,
+		SilenceUsage:      true,
+		Version:           version(),
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return env.setupLog() },
+	}
+	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodeHelp)
+	root.SetIn(env.In)
+	root.SetOut(env.Out)
+	root.SetErr(env.Err)
+	root.PersistentFlags().BoolVarP(&env.Quiet, "quiet", "q", false, "no progress and only warnings and errors on stderr")
+	root.PersistentFlags().StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
+
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		root.AddCommand(commands[n](env))
+	}
+	root.AddCommand(&cobra.Command{
+		Use:     "version",
+		Short:   "Print the version of recs",
+		Example: `  recs version`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			fmt.Fprintf(env.Out, "recs %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+			return nil
+		},
+	})
+	return root
+}
+
+// Main runs recs with os.Args and returns the exit code.
+func Main() int {
+	env := &Env{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		ErrIsTTY: term.IsTerminal(int(os.Stderr.Fd())), OutIsTTY: term.IsTerminal(int(os.Stdout.Fd()))}
+	env.Log = slog.New(slog.NewTextHandler(env.Err, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, env, os.Args[1:])
+}
+
+// Run executes the command line args in env and returns the exit code.
+func Run(ctx context.Context, env *Env, args []string) int {
+	root := NewRoot(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitCode(ctx, err)
+	fmt.Fprintf(env.Err, "recs: %v\n", err)
+	if code == ExitUsage {
+		fmt.Fprintln(env.Err, "Run 'recs --help' or 'recs COMMAND --help' for usage.")
+	}
+	return code
+}
+
+// ExitCode maps an error to its documented exit code.
+func ExitCode(ctx context.Context, err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, context.Canceled) || ctx.Err() != nil:
+		return ExitInterrupted
+	case errors.As(err, &ue) || isCobraUsage(err):
+		return ExitUsage
+	case errors.Is(err, errs.ErrRegression):
+		return ExitRegression
+	case errs.IsInput(err):
+		return ExitInput
+	case errs.IsService(err):
+		return ExitService
+	}
+	return ExitError
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command,
+// wrong number of arguments), which it returns as plain errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand flag", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

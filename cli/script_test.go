@@ -1,0 +1,34 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run the recs command in-process.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"recs": func() {
+			env := &Env{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
+			env.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			os.Exit(Run(context.Background(), env, os.Args[1:]))
+		},
+	})
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script: each drives
+// the real recs command through a pipeline and checks its output and exit
+// code. Scripts see $SHARED (the shared/ folder, possibly absent).
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("CI", os.Getenv("CI"))
+			return nil
+		},
+	})
+}

@@ -1,0 +1,131 @@
+// Package progress reports the advance of long work on stderr: a live bar
+// on a terminal, a JSON log line every few seconds otherwise, nothing when
+// quiet. Work loops only add to an atomic counter; a ticker goroutine does
+// the drawing, so reporting costs the hot loop one atomic add.
+package progress
+
+import (
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+// Mode says how progress is shown.
+type Mode int
+
+const (
+	Quiet Mode = iota // nothing
+	Bar               // a live bar (terminal)
+	Log               // a structured log line every LogEvery
+)
+
+// LogEvery is the interval of log-mode reports.
+var LogEvery = 5 * time.Second
+
+// Reporter shows the advance of one task. Its zero value is not usable; a
+// nil *Reporter is, and does nothing.
+type Reporter struct {
+	n, total atomic.Int64
+	desc     string
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	bar      *progressbar.ProgressBar
+	log      *slog.Logger
+	start    time.Time
+}
+
+// Start begins reporting task desc of total units (total <= 0: unknown).
+// w is the terminal for Bar mode; logger receives Log-mode lines.
+func Start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64) *Reporter {
+	if mode == Quiet {
+		return nil
+	}
+	r := &Reporter{desc: desc, stop: make(chan struct{}), log: logger, start: time.Now()}
+	r.total.Store(total)
+	every := LogEvery
+	if mode == Bar {
+		max := total
+		if max <= 0 {
+			max = -1
+		}
+		r.bar = progressbar.NewOptions64(max,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription(desc),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSpinnerType(14),
+		)
+		every = 150 * time.Millisecond
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-t.C:
+				r.draw()
+			}
+		}
+	}()
+	return r
+}
+
+func (r *Reporter) draw() {
+	n := r.n.Load()
+	if r.bar != nil {
+		r.bar.Set64(n)
+		return
+	}
+	if r.log != nil {
+		r.log.Info("progress", "task", r.desc, "done", n, "total", r.total.Load(),
+			"elapsed_s", time.Since(r.start).Seconds())
+	}
+}
+
+// Add records n more units done.
+func (r *Reporter) Add(n int64) {
+	if r != nil {
+		r.n.Add(n)
+	}
+}
+
+// Set records the units done so far.
+func (r *Reporter) Set(n int64) {
+	if r != nil {
+		r.n.Store(n)
+	}
+}
+
+// SetTotal changes the expected total.
+func (r *Reporter) SetTotal(n int64) {
+	if r != nil {
+		r.total.Store(n)
+		if r.bar != nil {
+			r.bar.ChangeMax64(n)
+		}
+	}
+}
+
+// Done stops the reporter and clears the bar.
+func (r *Reporter) Done() {
+	if r == nil {
+		return
+	}
+	close(r.stop)
+	r.wg.Wait()
+	if r.bar != nil {
+		r.bar.Set64(r.n.Load())
+		r.bar.Finish()
+	}
+}

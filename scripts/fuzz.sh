@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target in the module briefly (default 3s each): enough
+# to replay the seed corpus and explore a little. Usage: fuzz.sh [FUZZTIME]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${1:-3s}
+found=0
+while IFS= read -r file; do
+	pkg=./$(dirname "$file")
+	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
+		found=$((found+1))
+		echo "fuzz $pkg $target ($fuzztime)"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+	done
+done < <(git ls-files '*_test.go' 2>/dev/null | xargs grep -l '^func Fuzz' 2>/dev/null || true)
+echo "fuzz: $found targets"
