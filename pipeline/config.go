@@ -1,0 +1,181 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything `recs train` does, as read from --config and
+// overridden by flags. The zero value is not useful; start from Defaults.
+type Config struct {
+	Input     InputConfig     `yaml:"input"`
+	Split     SplitConfig     `yaml:"split"`
+	ALS       ALSConfig       `yaml:"als"`
+	Eval      EvalConfig      `yaml:"eval"`
+	Recommend RecommendConfig `yaml:"recommend"`
+	Publish   PublishConfig   `yaml:"publish"`
+	Gate      GateConfig      `yaml:"gate"`
+	Runs      RunsConfig      `yaml:"runs"`
+	Report    bool            `yaml:"report"`
+}
+
+// InputConfig names the ratings: paths, Blob URLs or "-" (Sources), or a
+// MovieLens release (MovieLens), read like `recs ingest` reads them.
+type InputConfig struct {
+	Sources   []string `yaml:"sources,omitempty"`
+	MovieLens string   `yaml:"movielens,omitempty"`
+	Format    string   `yaml:"format,omitempty"`
+	Dedupe    string   `yaml:"dedupe,omitempty"`
+}
+
+// SplitConfig is the train/test split (see `recs split`).
+type SplitConfig struct {
+	Method     string  `yaml:"method"` // random, stratified, chrono
+	By         string  `yaml:"by"`     // user or item
+	Ratio      float64 `yaml:"ratio"`  // train share
+	MinRatings int     `yaml:"min_ratings"`
+	Seed       int64   `yaml:"seed"`
+}
+
+// ALSConfig holds the ALS parameters, with Spark's names.
+type ALSConfig struct {
+	Rank        int     `yaml:"rank"`
+	MaxIter     int     `yaml:"max_iter"`
+	Reg         float64 `yaml:"reg"`
+	Implicit    bool    `yaml:"implicit"`
+	Alpha       float64 `yaml:"alpha"`
+	Nonnegative bool    `yaml:"nonnegative"`
+	Seed        int64   `yaml:"seed"`
+	Threads     int     `yaml:"threads"`
+	Solver      string  `yaml:"solver"`
+	CGSteps     int     `yaml:"cg_steps"`
+}
+
+// EvalConfig is the evaluation on the test split.
+type EvalConfig struct {
+	K                  int     `yaml:"k"`
+	RelevanceThreshold float64 `yaml:"relevance_threshold,omitempty"`
+}
+
+// RecommendConfig is the top-k computed for every user.
+type RecommendConfig struct {
+	K           int  `yaml:"k"`
+	IncludeSeen bool `yaml:"include_seen"`
+}
+
+// PublishConfig says where the top-k goes: "none", "dir", "blob" or
+// "cosmos". Credentials are never part of the configuration: they come from
+// the environment ($RECS_COSMOS_KEY, $AZURE_STORAGE_CONNECTION_STRING, a SAS
+// in $RECS_BLOB_URL) or Azure AD.
+type PublishConfig struct {
+	To             string `yaml:"to"`
+	Dir            string `yaml:"dir,omitempty"`
+	BlobURL        string `yaml:"blob_url,omitempty"`
+	BlobContainer  string `yaml:"blob_container,omitempty"`
+	CosmosEndpoint string `yaml:"cosmos_endpoint,omitempty"`
+	Database       string `yaml:"database,omitempty"`
+	Container      string `yaml:"container,omitempty"`
+	DocumentShape  string `yaml:"document_shape,omitempty"`
+	TTL            int    `yaml:"ttl,omitempty"`
+}
+
+// GateConfig is the quality gate: Baseline is a metrics document, a run
+// directory, or "latest" (the run root's latest run); MaxRegression lists
+// allowances like "ndcg@10=0.01,rmse=0.005".
+type GateConfig struct {
+	Baseline      string `yaml:"baseline,omitempty"`
+	MaxRegression string `yaml:"max_regression,omitempty"`
+}
+
+// RunsConfig is where runs are kept and how many.
+type RunsConfig struct {
+	Root string `yaml:"root"`
+	Keep int    `yaml:"keep"`
+}
+
+// Defaults returns the built-in configuration: Spark's ALS defaults, the
+// Microsoft Recommenders protocol (stratified by item, 75/25, seed 42), top
+// 10 excluding seen items, runs under ./runs, no publication.
+func Defaults() Config {
+	return Config{
+		Input:     InputConfig{Dedupe: "last"},
+		Split:     SplitConfig{Method: "stratified", By: "item", Ratio: 0.75, MinRatings: 1, Seed: 42},
+		ALS:       ALSConfig{Rank: 10, MaxIter: 10, Reg: 0.1, Alpha: 1, Seed: 42, Solver: "cholesky", CGSteps: 3},
+		Eval:      EvalConfig{K: 10},
+		Recommend: RecommendConfig{K: 10},
+		Publish:   PublishConfig{To: "none", Database: "recommendations", Container: "user_recommendations", DocumentShape: "recs"},
+		Runs:      RunsConfig{Root: "runs"},
+	}
+}
+
+// LoadConfig reads a YAML file over the defaults. Unknown keys are errors,
+// so a typo does not silently fall back to a default.
+func LoadConfig(path string, cfg *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("%s: %v", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return nil
+}
+
+// YAML returns the configuration as YAML.
+func (c Config) YAML() []byte {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		panic("pipeline: " + err.Error())
+	}
+	return b
+}
+
+// Validate checks values that flags and files cannot constrain by type.
+func (c *Config) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if len(c.Input.Sources) == 0 && c.Input.MovieLens == "" {
+		bad("no input: give a path, a Blob URL or --movielens NAME")
+	}
+	switch c.Split.Method {
+	case "random", "stratified", "chrono":
+	default:
+		bad("split.method %q: want random, stratified or chrono", c.Split.Method)
+	}
+	if c.Split.By != "user" && c.Split.By != "item" {
+		bad("split.by %q: want user or item", c.Split.By)
+	}
+	if !(c.Split.Ratio > 0 && c.Split.Ratio < 1) {
+		bad("split.ratio %v: want a number in (0, 1)", c.Split.Ratio)
+	}
+	if c.ALS.Rank < 1 || c.ALS.MaxIter < 1 || c.ALS.Reg < 0 || c.ALS.Alpha < 0 {
+		bad("als: rank and max_iter must be ≥ 1, reg and alpha ≥ 0")
+	}
+	if c.Eval.K < 1 || c.Recommend.K < 1 {
+		bad("eval.k and recommend.k must be ≥ 1")
+	}
+	switch c.Publish.To {
+	case "none", "dir", "blob", "cosmos":
+	default:
+		bad("publish.to %q: want none, dir, blob or cosmos", c.Publish.To)
+	}
+	if c.Publish.To == "dir" && c.Publish.Dir == "" {
+		bad("publish.to dir needs publish.dir")
+	}
+	if c.Gate.MaxRegression != "" && c.Gate.Baseline == "" {
+		bad("gate.max_regression needs gate.baseline")
+	}
+	if c.Runs.Root == "" {
+		bad("runs.root is empty")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
