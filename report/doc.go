@@ -1,0 +1,15 @@
+// Package report renders the record of a training run as one
+// self-contained HTML page: plots drawn with gonum.org/v1/plot and inlined
+// as SVG, tables of parameters, metrics and pipeline steps, and computed
+// health hints that tell a data scientist whether the model is sound.
+//
+// The page has no external assets and no JavaScript; it reads the same in a
+// browser, in a mail attachment and in a CI artefact viewer. Its bytes
+// depend only on the inputs (no clock is read, no map order leaks), so two
+// renderings of the same run are identical and the page can be checked in
+// as a golden file.
+//
+// Write renders Inputs; the pipeline fills Inputs from the values it holds
+// in memory, and FromRunDir reads them back from a run directory written by
+// `recs train` (see package rundir for its layout).
+package report

@@ -1,0 +1,95 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/recs-dev/recs/ratings"
+	"github.com/recs-dev/recs/rundir"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// fixtureTable returns a seeded synthetic training table: nu users, ni
+// items with Zipf-like popularity (item j drawn with weight 1/(j+1)),
+// ratings 1–5 skewed towards 4. Deterministic for a seed.
+func fixtureTable(seed uint64, nu, ni, rows int) *ratings.Table {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	cum := make([]float64, ni)
+	var s float64
+	for j := range cum {
+		s += 1 / float64(j+1)
+		cum[j] = s
+	}
+	b := ratings.NewBuilder(false)
+	seen := map[[2]int]bool{}
+	for b.Len() < rows {
+		u := rng.IntN(nu)
+		x := rng.Float64() * s
+		i := 0
+		for cum[i] < x {
+			i++
+		}
+		if seen[[2]int{u, i}] {
+			continue
+		}
+		seen[[2]int{u, i}] = true
+		r := []float32{1, 2, 3, 3, 4, 4, 4, 5, 5}[rng.IntN(9)]
+		b.Add(fmt.Sprintf("u%03d", u), fmt.Sprintf("i%03d", i), r, 0)
+	}
+	return b.Table()
+}
+
+// fixtureLists gives every user k items, item j chosen with weight
+// 1/(j+1)^skew: skew > 1 concentrates on the head (popularity bias).
+func fixtureLists(seed uint64, t *ratings.Table, k int, skew float64) []toplist.List {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	ni := t.NumItems()
+	cum := make([]float64, ni)
+	var s float64
+	for j := range cum {
+		s += 1 / math.Pow(float64(j+1), skew)
+		cum[j] = s
+	}
+	lists := make([]toplist.List, 0, t.NumUsers())
+	for _, u := range t.UserIDs {
+		l := toplist.List{User: u}
+		got := map[int]bool{}
+		for len(l.Items) < k {
+			x := rng.Float64() * s
+			i := 0
+			for cum[i] < x {
+				i++
+			}
+			if got[i] {
+				continue
+			}
+			got[i] = true
+			l.Items = append(l.Items, toplist.Item{ID: fmt.Sprintf("i%03d", i), Score: float32(k - len(l.Items))})
+		}
+		lists = append(lists, l)
+	}
+	return lists
+}
+
+// fixtureManifest is a complete manifest with fixed times.
+func fixtureManifest() *rundir.Manifest {
+	start := time.Date(2026, 11, 26, 6, 15, 0, 0, time.UTC)
+	return &rundir.Manifest{
+		RunID:       "20261126T061500Z-3f9a1c",
+		ToolVersion: "v0.1.0-test",
+		Started:     start,
+		Finished:    start.Add(4*time.Second + 250*time.Millisecond),
+		Status:      "ok",
+		Inputs:      []rundir.Input{{Source: "ratings.csv", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Rows: 6000}},
+		Split: rundir.SplitInfo{Method: "stratified", By: "item", Ratios: []float64{0.75, 0.25}, Seed: 42,
+			TrainRows: 4500, TestRows: 1500, ColdUsers: 3, ColdItems: 40, ColdRows: 120},
+		Params: json.RawMessage(`{"rank":10,"maxIter":12,"regParam":0.05,"implicitPrefs":false,"alpha":1,"seed":42,"coldStartStrategy":"drop"}`),
+		Steps: []rundir.Step{{Name: "ingest", WallS: 0.21, PeakRSSMB: 41.5}, {Name: "split", WallS: 0.05, PeakRSSMB: 44},
+			{Name: "fit", WallS: 2.6, PeakRSSMB: 80.25}, {Name: "eval", WallS: 0.9, PeakRSSMB: 96}, {Name: "recommend", WallS: 0.4, PeakRSSMB: 90}},
+		Files: map[string]string{},
+		Gate:  &rundir.Gate{Baseline: "runs/20261125T061500Z-aa01bc/metrics.json", Passed: true},
+	}
+}

@@ -1,0 +1,275 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/recs-dev/recs/rundir"
+)
+
+// level is the severity of a health hint.
+type level int
+
+const (
+	levelOK level = iota
+	levelInfo
+	levelWarn
+	levelBad
+)
+
+func (l level) String() string {
+	return [...]string{"ok", "info", "warn", "bad"}[l]
+}
+
+// hint is one computed observation about the run. Text states the
+// numbers it was computed from; Rule states the threshold that fired.
+type hint struct {
+	Level level
+	Title string
+	Text  string
+	Rule  string
+}
+
+// Thresholds of the health checks. They are printed on the page next to
+// each hint, so a reader knows what fired and why.
+const (
+	// A training-loss rise between consecutive iterations larger than this
+	// (relative) is flagged. Exact ALS never raises its objective; the
+	// tolerance absorbs inexact (CG) solves and float rounding.
+	lossRiseTol = 0.01
+	// The loss has converged at the first iteration whose relative
+	// improvement over the previous one is below this.
+	convergedTol = 0.001
+	// A last-iteration improvement above this says more iterations may help.
+	stillFallingTol = 0.01
+	// A validation metric whose final value is worse than its best by more
+	// than this (relative) signals overfitting.
+	overfitTol = 0.01
+	// Catalogue coverage below these is a popularity collapse (bad) or a
+	// strong popularity bias (warn).
+	coverageBad  = 0.05
+	coverageWarn = 0.10
+	// Items with fewer training ratings than rareCount are "rare"; when
+	// more than rareShareWarn of the recommendation slots go to them the
+	// lists are driven by factors fitted from a handful of ratings.
+	rareCount     = 5
+	rareShareWarn = 0.5
+	// Test rows dropped as cold start above this share are flagged.
+	coldWarn = 0.05
+)
+
+// diagnose computes the health hints of d, most severe first, in a fixed
+// order within a severity.
+func diagnose(d *data) []hint {
+	var hs []hint
+	add := func(h hint) { hs = append(hs, h) }
+
+	if m := d.Manifest; m != nil {
+		runHints(m, add)
+	}
+	if d.History != nil {
+		historyHints(d.History, add)
+	}
+	if d.Ratings != nil {
+		if rm, ok := d.metric("rmse"); ok {
+			rmseHint(rm, d.Ratings, add)
+		}
+		if d.Ratings.Distinct && len(d.Ratings.Counts) == 1 {
+			add(hint{Level: levelInfo, Title: "One rating value",
+				Text: fmt.Sprintf("Every training rating is %s: the data is implicit feedback, so rating metrics (RMSE, MAE) say little; judge the model by its ranking metrics.", num(d.Ratings.Min)),
+				Rule: "a single distinct rating value"})
+		}
+	}
+	if d.Pop != nil && d.Pop.Slots > 0 {
+		popHints(d.Pop, add)
+	}
+	// Stable sort by severity, most severe first.
+	out := make([]hint, 0, len(hs))
+	for l := levelBad; l >= levelOK; l-- {
+		for _, h := range hs {
+			if h.Level == l {
+				out = append(out, h)
+			}
+		}
+	}
+	return out
+}
+
+func runHints(m *rundir.Manifest, add func(hint)) {
+	if m.Status != "" && m.Status != "ok" {
+		text := fmt.Sprintf("The run ended with status %q (exit code %d).", m.Status, m.ExitCode)
+		if m.Error != "" {
+			text += " Error: " + m.Error
+		}
+		add(hint{Level: levelBad, Title: "Run did not succeed", Text: text, Rule: `manifest status is not "ok"`})
+	}
+	if g := m.Gate; g != nil {
+		if g.Passed {
+			add(hint{Level: levelOK, Title: "Quality gate passed",
+				Text: fmt.Sprintf("No metric regressed beyond its allowance against baseline %s.", g.Baseline),
+				Rule: "every gated metric within its --max-regression allowance"})
+		} else {
+			add(hint{Level: levelBad, Title: "Quality gate failed",
+				Text: fmt.Sprintf("Regressed against baseline %s: %s. The lists were not published.", g.Baseline, strings.Join(g.Failed, ", ")),
+				Rule: "a gated metric worse than its --max-regression allowance"})
+		}
+	}
+	if s := m.Split; s.TestRows > 0 && s.ColdRows > 0 {
+		f := float64(s.ColdRows) / float64(s.TestRows)
+		if f > coldWarn {
+			add(hint{Level: levelWarn, Title: "Many cold-start test rows",
+				Text: fmt.Sprintf("%s of %s test rows (%s) have a user or item absent from training (%s users, %s items); evaluation cannot score them, so the metrics describe the rest.",
+					count(s.ColdRows), count(s.TestRows), pct(f), count(s.ColdUsers), count(s.ColdItems)),
+				Rule: fmt.Sprintf("cold rows > %s of test rows", pct(coldWarn))})
+		}
+	}
+}
+
+func historyHints(h *history, add func(hint)) {
+	if l := h.Loss; l != nil && len(l.Values) > 0 {
+		lossHints(h.Iter, l.Values, add)
+	}
+	for _, s := range h.Val {
+		overfitHint(h.Iter, s, add)
+	}
+}
+
+func lossHints(iter []int, v []float64, add func(hint)) {
+	for j, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			add(hint{Level: levelBad, Title: "Training loss is not finite",
+				Text: fmt.Sprintf("The training loss is %v at iteration %d: the factors diverged. Raise the regularisation or check the input for extreme values.", x, iter[j]),
+				Rule: "loss is NaN or infinite"})
+			return
+		}
+	}
+	n := len(v)
+	if n < 2 {
+		return
+	}
+	first, last := v[0], v[n-1]
+	if last >= first {
+		add(hint{Level: levelBad, Title: "Training loss did not decrease",
+			Text: fmt.Sprintf("The loss went from %s at iteration %d to %s at iteration %d. ALS should lower its objective every iteration; check the parameters (rank, regularisation, alpha) and the data.",
+				num(first), iter[0], num(last), iter[n-1]),
+			Rule: "final loss ≥ first-iteration loss"})
+		return
+	}
+	var rises []string
+	for j := 1; j < n; j++ {
+		if r := (v[j] - v[j-1]) / math.Abs(v[j-1]); r > lossRiseTol {
+			rises = append(rises, fmt.Sprintf("iteration %d (+%s)", iter[j], pct(r)))
+		}
+	}
+	if len(rises) > 0 {
+		add(hint{Level: levelWarn, Title: "Training loss rose",
+			Text: fmt.Sprintf("The loss rose at %s. With exact solves ALS never raises its objective; with CG, more steps (--cg-steps) make each solve closer to exact.", strings.Join(rises, ", ")),
+			Rule: fmt.Sprintf("loss rises by more than %s between consecutive iterations", pct(lossRiseTol))})
+	}
+	drop := (first - last) / math.Abs(first)
+	lastImp := (v[n-2] - v[n-1]) / math.Abs(v[n-2])
+	conv := -1
+	for j := 1; j < n; j++ {
+		if (v[j-1]-v[j])/math.Abs(v[j-1]) < convergedTol {
+			conv = j
+			break
+		}
+	}
+	switch {
+	case lastImp > stillFallingTol:
+		add(hint{Level: levelInfo, Title: "Loss still falling",
+			Text: fmt.Sprintf("The loss fell %s overall and still %s in the last iteration: more iterations (--max-iter) may improve the fit.", pct(drop), pct(lastImp)),
+			Rule: fmt.Sprintf("last-iteration improvement > %s", pct(stillFallingTol))})
+	case conv > 0 && conv < n-1:
+		add(hint{Level: levelOK, Title: "Loss converged",
+			Text: fmt.Sprintf("The loss fell %s overall; from iteration %d on it improved by less than %s per iteration, so --max-iter %d would give nearly the same fit.", pct(drop), iter[conv], pct(convergedTol), iter[conv-1]),
+			Rule: fmt.Sprintf("relative improvement < %s", pct(convergedTol))})
+	default:
+		add(hint{Level: levelOK, Title: "Loss decreasing",
+			Text: fmt.Sprintf("The loss fell %s from iteration %d to %d.", pct(drop), iter[0], iter[n-1]),
+			Rule: "final loss below the first"})
+	}
+}
+
+func overfitHint(iter []int, s series, add func(hint)) {
+	best, bestJ, last, lastJ := math.NaN(), -1, math.NaN(), -1
+	for j, x := range s.Values {
+		if math.IsNaN(x) {
+			continue
+		}
+		if bestJ < 0 || (s.Lower && x < best) || (!s.Lower && x > best) {
+			best, bestJ = x, j
+		}
+		last, lastJ = x, j
+	}
+	if bestJ < 0 || lastJ == bestJ {
+		if lastJ > 0 {
+			add(hint{Level: levelOK, Title: "Validation " + s.Name + " best at the last iteration",
+				Text: fmt.Sprintf("Validation %s reached its best value, %s, at the final iteration %d: no sign of overfitting.", s.Name, num(last), iter[lastJ]),
+				Rule: fmt.Sprintf("final value within %s of the best", pct(overfitTol))})
+		}
+		return
+	}
+	worse := (last - best) / math.Abs(best)
+	if !s.Lower {
+		worse = (best - last) / math.Abs(best)
+	}
+	if worse > overfitTol {
+		add(hint{Level: levelWarn, Title: "Validation " + s.Name + " got worse: overfitting",
+			Text: fmt.Sprintf("Validation %s was best at iteration %d (%s) and ended at %s in iteration %d, %s worse. Raise the regularisation (--reg) or stop at --max-iter %d.",
+				s.Name, iter[bestJ], num(best), num(last), iter[lastJ], pct(worse), iter[bestJ]),
+			Rule: fmt.Sprintf("final value worse than the best by > %s", pct(overfitTol))})
+		return
+	}
+	add(hint{Level: levelOK, Title: "Validation " + s.Name + " stable",
+		Text: fmt.Sprintf("Validation %s ended at %s, within %s of its best (%s at iteration %d).", s.Name, num(last), pct(overfitTol), num(best), iter[bestJ]),
+		Rule: fmt.Sprintf("final value within %s of the best", pct(overfitTol))})
+}
+
+func rmseHint(rm metric, rs *ratingStats, add func(hint)) {
+	if rs.Std == 0 || math.IsNaN(rs.Std) || math.IsNaN(rm.Value) || (rs.Distinct && len(rs.Counts) == 1) {
+		return
+	}
+	r := rm.Value / rs.Std
+	if r >= 1 {
+		add(hint{Level: levelBad, Title: "RMSE no better than the mean",
+			Text: fmt.Sprintf("Test RMSE %s is not below %s, the standard deviation of the training ratings — about the RMSE of predicting the training mean for every pair. The factors add nothing; check regularisation and rank.", num(rm.Value), num(rs.Std)),
+			Rule: "RMSE ≥ σ of training ratings"})
+		return
+	}
+	add(hint{Level: levelOK, Title: "RMSE beats the mean predictor",
+		Text: fmt.Sprintf("Test RMSE %s is %s below %s, the standard deviation of the training ratings (≈ the RMSE of predicting the training mean).", num(rm.Value), pct(1-r), num(rs.Std)),
+		Rule: "RMSE < σ of training ratings"})
+}
+
+func popHints(p *popularity, add func(hint)) {
+	cov := p.Coverage()
+	ht, hr, hn := p.HeadShare(0.01)
+	text := fmt.Sprintf("%s of %s items with training ratings (%s) appear in someone's top %d. The top %s most-rated items (%s) hold %s of training ratings and %s of recommendations.",
+		count(p.Recommend), count(len(p.Train)), pct(cov), p.K, pct(0.01), count(hn), pct(ht), pct(hr))
+	switch {
+	case cov < coverageBad:
+		add(hint{Level: levelBad, Title: "Popularity collapse",
+			Text: text + " Nearly everyone gets the same few items; lower the regularisation or alpha, or raise the rank.",
+			Rule: fmt.Sprintf("catalogue coverage < %s", pct(coverageBad))})
+	case cov < coverageWarn:
+		add(hint{Level: levelWarn, Title: "Low catalogue coverage",
+			Text: text + " The lists lean strongly on popular items.",
+			Rule: fmt.Sprintf("catalogue coverage < %s", pct(coverageWarn))})
+	default:
+		add(hint{Level: levelOK, Title: "Catalogue coverage",
+			Text: text,
+			Rule: fmt.Sprintf("catalogue coverage ≥ %s", pct(coverageWarn))})
+	}
+	if rs := p.RareShare(rareCount); rs > rareShareWarn {
+		add(hint{Level: levelWarn, Title: "Lists dominated by rarely rated items",
+			Text: fmt.Sprintf("%s of recommendations are items with fewer than %d training ratings, whose factors rest on a handful of ratings. This is typical of explicit ALS used for ranking; implicit mode (--implicit) or more regularisation usually ranks better.", pct(rs), rareCount),
+			Rule: fmt.Sprintf("> %s of slots go to items with < %d training ratings", pct(rareShareWarn), rareCount)})
+	}
+	if p.Unknown > 0 {
+		add(hint{Level: levelWarn, Title: "Recommended items unknown to training",
+			Text: fmt.Sprintf("%s recommendations name items without training ratings; the lists and the training split may come from different data.", count(p.Unknown)),
+			Rule: "any recommended item absent from the training split"})
+	}
+}
