@@ -1,0 +1,764 @@
+package ratings
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/recs-dev/recs/internal/atomicfile"
+	"github.com/recs-dev/recs/internal/errs"
+)
+
+// Parquet layout.
+//
+// WriteParquet writes one flat schema of required (non-null) columns, in
+// this order:
+//
+//	user       INT64, or BYTE_ARRAY (UTF8 string)
+//	item       INT64, or BYTE_ARRAY (UTF8 string)
+//	rating     FLOAT (float32)
+//	timestamp  INT64 (Unix seconds; the column is absent when the table has no times)
+//
+// The user column is INT64 when every id of the user dictionary is a
+// canonical decimal integer that fits int64 ("42", "-7"; not "007", "+7" or
+// "1e3"), so that the file reads back with the same ids; otherwise it is a
+// string column. The item column is chosen the same way, independently.
+// Rows are written in table order, in row groups of ParquetRowGroupRows rows,
+// Snappy-compressed. pandas.read_parquet and Spark's spark.read.parquet read
+// the file as they would any other: int64/str, float32, int64 columns.
+//
+// Only rows are stored, not the dictionaries: ids of the dictionary that no
+// row uses (as in a split, which shares its parent's dictionaries) are not
+// written, and ReadParquet builds dictionaries in order of first appearance.
+//
+// ReadParquet is more lenient than WriteParquet. It finds its columns by
+// name, ignoring case and underscores: the user column may be called user,
+// userId, userID or user_id; the item column item, itemId, itemID, item_id,
+// movieId or movie_id; the rating column rating or ratings; the timestamp
+// column timestamp or time. Other columns are ignored. Ids may be any
+// integer type or strings (optionally dictionary-encoded, as pandas writes
+// categoricals); ratings any integer or floating-point type; timestamps any
+// integer type (taken as Unix seconds) or a Parquet TIMESTAMP (converted to
+// Unix seconds, rounding toward negative infinity). A column with nulls, a
+// non-finite rating or a missing user, item or rating column is an error.
+
+// ParquetRowGroupRows is the number of rows per row group that WriteParquet
+// writes: about 20 MB of uncompressed columns, large enough for fast scans and
+// small enough to keep the memory of readers and writers bounded.
+const ParquetRowGroupRows = 1 << 20
+
+// WriteParquet writes t to w in the layout described above. It does not
+// close w. Cost: O(rows) time; memory of one row group beyond the table.
+func WriteParquet(w io.Writer, t *Table) error {
+	userInts := canonicalInts(t.UserIDs)
+	itemInts := canonicalInts(t.ItemIDs)
+	idType := func(ints []int64) arrow.DataType {
+		if ints != nil {
+			return arrow.PrimitiveTypes.Int64
+		}
+		return arrow.BinaryTypes.String
+	}
+	fields := []arrow.Field{
+		{Name: "user", Type: idType(userInts)},
+		{Name: "item", Type: idType(itemInts)},
+		{Name: "rating", Type: arrow.PrimitiveTypes.Float32},
+	}
+	if t.HasTimes() {
+		fields = append(fields, arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64})
+	}
+	schema := arrow.NewSchema(fields, nil)
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
+		parquet.WithCreatedBy("recs"),
+	)
+	bw := bufio.NewWriterSize(w, 1<<20)
+	// The parquet writer closes a sink that is an io.Closer; hide Close so
+	// that the caller keeps ownership of w.
+	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{bw}, props, pqarrow.DefaultWriterProps())
+	if err != nil {
+		return fmt.Errorf("ratings: parquet: %w", err)
+	}
+	mem := memory.DefaultAllocator
+	n := t.Len()
+	ubuf := make([]int64, 0, min(n, ParquetRowGroupRows))
+	ibuf := make([]int64, 0, min(n, ParquetRowGroupRows))
+	for lo := 0; lo < n; lo += ParquetRowGroupRows {
+		hi := min(lo+ParquetRowGroupRows, n)
+		cols := make([]arrow.Array, 0, len(fields))
+		cols = append(cols, idArray(mem, t.Users[lo:hi], t.UserIDs, userInts, &ubuf))
+		cols = append(cols, idArray(mem, t.Items[lo:hi], t.ItemIDs, itemInts, &ibuf))
+		cols = append(cols, array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, hi-lo,
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(t.Ratings[lo:hi]))}, nil, 0, 0)))
+		if t.HasTimes() {
+			cols = append(cols, array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, hi-lo,
+				[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(t.Times[lo:hi]))}, nil, 0, 0)))
+		}
+		rec := array.NewRecordBatch(schema, cols, int64(hi-lo))
+		err := fw.Write(rec)
+		rec.Release()
+		for _, c := range cols {
+			c.Release()
+		}
+		if err != nil {
+			fw.Close()
+			return fmt.Errorf("ratings: parquet: %w", err)
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fmt.Errorf("ratings: parquet: %w", err)
+	}
+	return bw.Flush()
+}
+
+// idArray returns the id column of rows idx: int64 values from ints (via
+// buf) when the dictionary is numeric, else strings.
+func idArray(mem memory.Allocator, idx []int32, ids []string, ints []int64, buf *[]int64) arrow.Array {
+	if ints != nil {
+		b := (*buf)[:0]
+		for _, v := range idx {
+			b = append(b, ints[v])
+		}
+		*buf = b
+		return array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(b),
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(b))}, nil, 0, 0))
+	}
+	sb := array.NewStringBuilder(mem)
+	defer sb.Release()
+	total := 0
+	for _, v := range idx {
+		total += len(ids[v])
+	}
+	sb.Reserve(len(idx))
+	sb.ReserveData(total)
+	for _, v := range idx {
+		sb.Append(ids[v])
+	}
+	return sb.NewArray()
+}
+
+// canonicalInts returns the dictionary as int64 values when every id is the
+// canonical decimal form of an int64 (what strconv.FormatInt returns), and
+// nil otherwise. An empty dictionary is numeric.
+func canonicalInts(ids []string) []int64 {
+	out := make([]int64, len(ids))
+	for i, s := range ids {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || !isCanonicalInt(s) {
+			return nil
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// isCanonicalInt reports whether s, which parses as an int64, is written as
+// FormatInt would write it: no sign but a leading '-', no leading zeros, no
+// "-0".
+func isCanonicalInt(s string) bool {
+	d := s
+	if strings.HasPrefix(d, "-") {
+		d = d[1:]
+		if d == "0" {
+			return false
+		}
+	}
+	if d == "" || d[0] == '+' {
+		return false
+	}
+	return len(d) == 1 || d[0] != '0'
+}
+
+// WriteFile writes t to path as Parquet, atomically: readers see the old
+// file or the complete new one, and a failed write leaves nothing behind.
+func WriteFile(path string, t *Table) error {
+	return atomicfile.WriteFile(path, func(w io.Writer) error { return WriteParquet(w, t) })
+}
+
+// ReadFile reads the Parquet file at path (see ReadParquet). Errors about
+// the file's content are *errs.InputError naming path.
+func ReadFile(path string) (*Table, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, errs.Input(path, err)
+	}
+	defer f.Close()
+	return ReadParquet(f, path)
+}
+
+// column roles, in the order of parquetColumns.
+const (
+	colUser = iota
+	colItem
+	colRating
+	colTime
+	numCols
+)
+
+// parquetAliases lists, per role, the accepted column names after
+// lowercasing and removing underscores.
+var parquetAliases = [numCols][]string{
+	{"user", "userid"},
+	{"item", "itemid", "movieid"},
+	{"rating", "ratings"},
+	{"timestamp", "time"},
+}
+
+var parquetRoleNames = [numCols]string{"user", "item", "rating", "timestamp"}
+
+// ReadParquet reads a table from the Parquet file r (see the layout above);
+// name is used in error messages. A file that is not Parquet, is truncated
+// or corrupt, lacks a required column or holds a bad value gives an
+// *errs.InputError naming the file. Integer ids are kept as their decimal
+// form; dictionaries are in order of first appearance.
+//
+// Cost: O(rows); integer ids are mapped to dense indices through an array
+// when they are small non-negative numbers (as in MovieLens) and through a
+// hash map otherwise, without a string allocation per row; string ids cost
+// one map lookup per row (one per dictionary entry when the column is
+// dictionary-encoded) and one allocation per distinct id.
+func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
+	defer func() {
+		// The parquet decoders may panic on corrupt input; that is bad
+		// input, not a bug of the caller.
+		if p := recover(); p != nil {
+			t, err = nil, errs.Inputf(name, 0, "corrupt Parquet file: %v", p)
+		}
+	}()
+	pf, err := file.NewParquetReader(r)
+	if err != nil {
+		return nil, errs.Inputf(name, 0, "not a readable Parquet file: %w", err)
+	}
+	defer pf.Close()
+
+	md := pf.MetaData()
+	sch := md.Schema
+	var leaf [numCols]int
+	for i := range leaf {
+		leaf[i] = -1
+	}
+	for c := 0; c < sch.NumColumns(); c++ {
+		col := sch.Column(c)
+		if len(col.ColumnPath()) != 1 {
+			continue // nested: not ours
+		}
+		key := strings.ReplaceAll(strings.ToLower(col.Name()), "_", "")
+		for role, names := range parquetAliases {
+			for _, a := range names {
+				if key != a {
+					continue
+				}
+				if leaf[role] >= 0 {
+					return nil, errs.Inputf(name, 0, "two %s columns: %q and %q",
+						parquetRoleNames[role], sch.Column(leaf[role]).Name(), col.Name())
+				}
+				leaf[role] = c
+			}
+		}
+	}
+	for role := colUser; role <= colRating; role++ {
+		if leaf[role] < 0 {
+			return nil, errs.Inputf(name, 0, "no %s column (looked for %s)",
+				parquetRoleNames[role], strings.Join(parquetAliases[role], ", "))
+		}
+	}
+
+	props := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
+	for _, role := range []int{colUser, colItem} {
+		if sch.Column(leaf[role]).PhysicalType() == parquet.Types.ByteArray {
+			props.SetReadDict(leaf[role], true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
+	if err != nil {
+		return nil, errs.Inputf(name, 0, "reading Parquet schema: %w", err)
+	}
+
+	total := md.NumRows
+	if total < 0 || total > math.MaxInt32 {
+		return nil, errs.Inputf(name, 0, "%d rows: a table holds at most %d", total, math.MaxInt32)
+	}
+	withTimes := leaf[colTime] >= 0
+	out := &Table{
+		Users:   make([]int32, 0, total),
+		Items:   make([]int32, 0, total),
+		Ratings: make([]float32, 0, total),
+	}
+	if withTimes {
+		out.Times = make([]int64, 0, total)
+	}
+	users, items := newIDDict(int(total)), newIDDict(int(total))
+	var indices []int
+	for role := range leaf {
+		if leaf[role] >= 0 {
+			indices = append(indices, leaf[role])
+		}
+	}
+	ctx := context.Background()
+	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+		tbl, err := fr.ReadRowGroups(ctx, indices, []int{rg})
+		if err != nil {
+			return nil, errs.Inputf(name, 0, "row group %d: %w", rg, err)
+		}
+		err = appendRowGroup(out, tbl, leaf, indices, users, items)
+		tbl.Release()
+		if err != nil {
+			return nil, errs.Inputf(name, 0, "row group %d: %w", rg, err)
+		}
+	}
+	if int64(len(out.Users)) != total {
+		return nil, errs.Inputf(name, 0, "footer says %d rows, row groups hold %d", total, len(out.Users))
+	}
+	out.UserIDs = users.strings()
+	out.ItemIDs = items.strings()
+	return out, nil
+}
+
+// appendRowGroup appends the columns of one row group to out.
+func appendRowGroup(out *Table, tbl arrow.Table, leaf [numCols]int, indices []int, users, items *idDict) error {
+	colOf := func(role int) *arrow.Chunked {
+		for j, c := range indices {
+			if c == leaf[role] {
+				return tbl.Column(j).Data()
+			}
+		}
+		return nil
+	}
+	base := len(out.Users)
+	n := int(tbl.NumRows())
+	if base+n > cap(out.Users) {
+		return fmt.Errorf("more rows than the footer declares")
+	}
+	out.Users = out.Users[:base+n]
+	out.Items = out.Items[:base+n]
+	out.Ratings = out.Ratings[:base+n]
+	if out.Times != nil {
+		out.Times = out.Times[:base+n]
+	}
+	if err := readIDs(colOf(colUser), out.Users[base:], users, base); err != nil {
+		return fmt.Errorf("column %s: %w", tbl.Schema().Field(indexOfLeaf(indices, leaf[colUser])).Name, err)
+	}
+	if err := readIDs(colOf(colItem), out.Items[base:], items, base); err != nil {
+		return fmt.Errorf("column %s: %w", tbl.Schema().Field(indexOfLeaf(indices, leaf[colItem])).Name, err)
+	}
+	if err := readRatings(colOf(colRating), out.Ratings[base:], base); err != nil {
+		return fmt.Errorf("column %s: %w", tbl.Schema().Field(indexOfLeaf(indices, leaf[colRating])).Name, err)
+	}
+	if out.Times != nil {
+		if err := readTimes(colOf(colTime), out.Times[base:], base); err != nil {
+			return fmt.Errorf("column %s: %w", tbl.Schema().Field(indexOfLeaf(indices, leaf[colTime])).Name, err)
+		}
+	}
+	return nil
+}
+
+func indexOfLeaf(indices []int, c int) int {
+	for j, v := range indices {
+		if v == c {
+			return j
+		}
+	}
+	return 0
+}
+
+// errNull reports the first null of a chunk; row is 1-based within the file.
+func errNull(a arrow.Array, base int) error {
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			return fmt.Errorf("row %d: null value", base+i+1)
+		}
+	}
+	return errors.New("null value")
+}
+
+// readIDs maps the ids of col to dense indices in dst.
+func readIDs(col *arrow.Chunked, dst []int32, d *idDict, base int) error {
+	off := 0
+	for _, a := range col.Chunks() {
+		if a.NullN() > 0 {
+			return errNull(a, base+off)
+		}
+		n := a.Len()
+		if off+n > len(dst) {
+			return fmt.Errorf("column longer than its row group")
+		}
+		out := dst[off : off+n]
+		switch a := a.(type) {
+		case *array.Dictionary:
+			remap, err := dictRemap(a.Dictionary(), d)
+			if err != nil {
+				return err
+			}
+			if err := mapIndices(a.Indices(), remap, out); err != nil {
+				return err
+			}
+		default:
+			if err := mapValues(a, d, out); err != nil {
+				return err
+			}
+		}
+		off += n
+	}
+	if off != len(dst) {
+		return fmt.Errorf("column shorter than its row group")
+	}
+	return nil
+}
+
+// dictRemap returns the dense index of every entry of an Arrow dictionary.
+func dictRemap(dict arrow.Array, d *idDict) ([]int32, error) {
+	remap := make([]int32, dict.Len())
+	if dict.NullN() > 0 {
+		// A null dictionary entry is only an error if a row uses it;
+		// mark it and let mapIndices complain.
+		for i := range remap {
+			remap[i] = -1
+		}
+		valid := make([]int32, dict.Len())
+		if err := mapValuesMasked(dict, d, valid); err != nil {
+			return nil, err
+		}
+		for i := range remap {
+			if dict.IsValid(i) {
+				remap[i] = valid[i]
+			}
+		}
+		return remap, nil
+	}
+	return remap, mapValues(dict, d, remap)
+}
+
+func mapValuesMasked(a arrow.Array, d *idDict, out []int32) error {
+	switch a := a.(type) {
+	case *array.String:
+		for i := range out {
+			if a.IsValid(i) {
+				out[i] = d.str(a.Value(i))
+			}
+		}
+	case *array.LargeString:
+		for i := range out {
+			if a.IsValid(i) {
+				out[i] = d.str(a.Value(i))
+			}
+		}
+	default:
+		return fmt.Errorf("ids of type %s with nulls in the dictionary are not supported", a.DataType())
+	}
+	return nil
+}
+
+func mapIndices(idx arrow.Array, remap []int32, out []int32) error {
+	get := func(i int) int64 { return 0 }
+	switch x := idx.(type) {
+	case *array.Int8:
+		get = func(i int) int64 { return int64(x.Value(i)) }
+	case *array.Int16:
+		get = func(i int) int64 { return int64(x.Value(i)) }
+	case *array.Int32:
+		v := x.Int32Values()
+		for i := range out {
+			k := v[i]
+			if k < 0 || int(k) >= len(remap) || remap[k] < 0 {
+				return fmt.Errorf("dictionary index %d invalid", k)
+			}
+			out[i] = remap[k]
+		}
+		return nil
+	case *array.Int64:
+		get = func(i int) int64 { return x.Value(i) }
+	case *array.Uint8:
+		get = func(i int) int64 { return int64(x.Value(i)) }
+	case *array.Uint16:
+		get = func(i int) int64 { return int64(x.Value(i)) }
+	case *array.Uint32:
+		get = func(i int) int64 { return int64(x.Value(i)) }
+	default:
+		return fmt.Errorf("dictionary indices of type %s are not supported", idx.DataType())
+	}
+	for i := range out {
+		k := get(i)
+		if k < 0 || k >= int64(len(remap)) || remap[k] < 0 {
+			return fmt.Errorf("dictionary index %d invalid", k)
+		}
+		out[i] = remap[k]
+	}
+	return nil
+}
+
+// mapValues maps a plain (not dictionary-encoded) id array.
+func mapValues(a arrow.Array, d *idDict, out []int32) error {
+	switch a := a.(type) {
+	case *array.Int64:
+		for i, v := range a.Int64Values() {
+			out[i] = d.int(v)
+		}
+	case *array.Int32:
+		for i, v := range a.Int32Values() {
+			out[i] = d.int(int64(v))
+		}
+	case *array.Int16:
+		for i, v := range a.Int16Values() {
+			out[i] = d.int(int64(v))
+		}
+	case *array.Int8:
+		for i, v := range a.Int8Values() {
+			out[i] = d.int(int64(v))
+		}
+	case *array.Uint32:
+		for i, v := range a.Uint32Values() {
+			out[i] = d.int(int64(v))
+		}
+	case *array.Uint16:
+		for i, v := range a.Uint16Values() {
+			out[i] = d.int(int64(v))
+		}
+	case *array.Uint8:
+		for i, v := range a.Uint8Values() {
+			out[i] = d.int(int64(v))
+		}
+	case *array.Uint64:
+		for i, v := range a.Uint64Values() {
+			if v > math.MaxInt64 {
+				out[i] = d.str(strconv.FormatUint(v, 10))
+				continue
+			}
+			out[i] = d.int(int64(v))
+		}
+	case *array.String:
+		for i := range out {
+			out[i] = d.str(a.Value(i))
+		}
+	case *array.LargeString:
+		for i := range out {
+			out[i] = d.str(a.Value(i))
+		}
+	case *array.Binary:
+		for i := range out {
+			out[i] = d.bytes(a.Value(i))
+		}
+	case *array.LargeBinary:
+		for i := range out {
+			out[i] = d.bytes(a.Value(i))
+		}
+	default:
+		return fmt.Errorf("ids of type %s are not supported (want integers or strings)", a.DataType())
+	}
+	return nil
+}
+
+func readRatings(col *arrow.Chunked, dst []float32, base int) error {
+	off := 0
+	for _, a := range col.Chunks() {
+		if a.NullN() > 0 {
+			return errNull(a, base+off)
+		}
+		n := a.Len()
+		if off+n > len(dst) {
+			return fmt.Errorf("column longer than its row group")
+		}
+		out := dst[off : off+n]
+		switch a := a.(type) {
+		case *array.Float32:
+			copy(out, a.Float32Values())
+		case *array.Float64:
+			for i, v := range a.Float64Values() {
+				out[i] = float32(v)
+			}
+		case *array.Int64:
+			for i, v := range a.Int64Values() {
+				out[i] = float32(v)
+			}
+		case *array.Int32:
+			for i, v := range a.Int32Values() {
+				out[i] = float32(v)
+			}
+		case *array.Int16:
+			for i, v := range a.Int16Values() {
+				out[i] = float32(v)
+			}
+		case *array.Int8:
+			for i, v := range a.Int8Values() {
+				out[i] = float32(v)
+			}
+		case *array.Uint8:
+			for i, v := range a.Uint8Values() {
+				out[i] = float32(v)
+			}
+		default:
+			return fmt.Errorf("ratings of type %s are not supported (want a number)", a.DataType())
+		}
+		for i, v := range out {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("row %d: rating %v is not a finite float32", base+off+i+1, v)
+			}
+		}
+		off += n
+	}
+	if off != len(dst) {
+		return fmt.Errorf("column shorter than its row group")
+	}
+	return nil
+}
+
+func readTimes(col *arrow.Chunked, dst []int64, base int) error {
+	off := 0
+	for _, a := range col.Chunks() {
+		if a.NullN() > 0 {
+			return errNull(a, base+off)
+		}
+		n := a.Len()
+		if off+n > len(dst) {
+			return fmt.Errorf("column longer than its row group")
+		}
+		out := dst[off : off+n]
+		switch a := a.(type) {
+		case *array.Int64:
+			copy(out, a.Int64Values())
+		case *array.Int32:
+			for i, v := range a.Int32Values() {
+				out[i] = int64(v)
+			}
+		case *array.Uint32:
+			for i, v := range a.Uint32Values() {
+				out[i] = int64(v)
+			}
+		case *array.Timestamp:
+			div := int64(1)
+			switch a.DataType().(*arrow.TimestampType).Unit {
+			case arrow.Millisecond:
+				div = 1e3
+			case arrow.Microsecond:
+				div = 1e6
+			case arrow.Nanosecond:
+				div = 1e9
+			}
+			for i, v := range a.TimestampValues() {
+				s := int64(v) / div
+				if int64(v)%div < 0 {
+					s--
+				}
+				out[i] = s
+			}
+		default:
+			return fmt.Errorf("timestamps of type %s are not supported (want integer seconds or a timestamp)", a.DataType())
+		}
+		off += n
+	}
+	if off != len(dst) {
+		return fmt.Errorf("column shorter than its row group")
+	}
+	return nil
+}
+
+// idDict assigns dense indices to ids in order of first appearance. Integer
+// ids in [0, len(small)) use an array (small[v] is index+1, 0 = unseen);
+// others a map. Integer and string ids share one order; an integer id and
+// its decimal string are the same id.
+type idDict struct {
+	small    []int32
+	smallMax int // small never grows beyond this many entries
+	ints     map[int64]int32
+	strs     map[string]int32
+	order    []idRef
+}
+
+// idRef is one dictionary entry: an integer id, or a string id when isStr.
+type idRef struct {
+	v     int64
+	s     string
+	isStr bool
+}
+
+func newIDDict(rows int) *idDict {
+	return &idDict{smallMax: max(1<<20, 2*rows), ints: map[int64]int32{}, strs: map[string]int32{}}
+}
+
+func (d *idDict) int(v int64) int32 {
+	if uint64(v) < uint64(len(d.small)) {
+		if k := d.small[v]; k != 0 {
+			return k - 1
+		}
+	} else if v >= 0 && v < int64(d.smallMax) {
+		n := max(int(v)+1, 2*len(d.small), 1024)
+		n = min(n, d.smallMax)
+		grown := make([]int32, n)
+		copy(grown, d.small)
+		d.small = grown
+	} else if k, ok := d.ints[v]; ok {
+		return k
+	}
+	k, ok := int32(0), false
+	if len(d.strs) > 0 {
+		k, ok = d.strs[strconv.FormatInt(v, 10)]
+	}
+	if !ok {
+		k = int32(len(d.order))
+		d.order = append(d.order, idRef{v: v})
+	}
+	if uint64(v) < uint64(len(d.small)) {
+		d.small[v] = k + 1
+	} else {
+		d.ints[v] = k
+	}
+	return k
+}
+
+func (d *idDict) str(s string) int32 {
+	if k, ok := d.strs[s]; ok {
+		return k
+	}
+	return d.addStr(s)
+}
+
+func (d *idDict) bytes(b []byte) int32 {
+	if k, ok := d.strs[string(b)]; ok { // no allocation for the lookup
+		return k
+	}
+	return d.addStr(string(b))
+}
+
+func (d *idDict) addStr(s string) int32 {
+	// A string id equal to the canonical form of an integer id already seen
+	// (a file mixing both would be odd, but one id must keep one index).
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil && isCanonicalInt(s) {
+		if uint64(v) < uint64(len(d.small)) && d.small[v] != 0 {
+			return d.small[v] - 1
+		}
+		if k, ok := d.ints[v]; ok {
+			return k
+		}
+	}
+	k := int32(len(d.order))
+	s = strings.Clone(s)
+	d.strs[s] = k
+	d.order = append(d.order, idRef{s: s, isStr: true})
+	return k
+}
+
+// strings returns the dictionary as strings, in index order.
+func (d *idDict) strings() []string {
+	out := make([]string, len(d.order))
+	for i, r := range d.order {
+		if r.isStr {
+			out[i] = r.s
+		} else {
+			out[i] = strconv.FormatInt(r.v, 10)
+		}
+	}
+	return out
+}
