@@ -52,15 +52,15 @@ type Store interface {
 
 // StoreInfo describes a store.
 type StoreInfo struct {
-	Kind        string    `json:"kind"`                  // "index" or "cosmos"
-	Source      string    `json:"source"`                // where it was read from, without secrets
-	Users       int       `json:"users,omitempty"`       // number of users (index only)
-	Bytes       int64     `json:"bytes,omitempty"`       // memory held by encoded responses (index only)
-	K           int       `json:"k"`                     // the precomputed list length
-	Model       string    `json:"model,omitempty"`       // model id, when known
-	GeneratedAt time.Time `json:"generatedAt,omitzero"`  // when the lists were computed, when known
-	Version     string    `json:"version,omitempty"`     // the source version loaded (run id, etag)
-	LoadedAt    time.Time `json:"loadedAt,omitzero"`     // when this store was built
+	Kind        string    `json:"kind"`                    // "index" or "cosmos"
+	Source      string    `json:"source"`                  // where it was read from, without secrets
+	Users       int       `json:"users,omitempty"`         // number of users (index only)
+	Bytes       int64     `json:"bytes,omitempty"`         // memory held by encoded responses (index only)
+	K           int       `json:"k"`                       // the precomputed list length
+	Model       string    `json:"model,omitempty"`         // model id, when known
+	GeneratedAt time.Time `json:"generatedAt,omitzero"`    // when the lists were computed, when known
+	Version     string    `json:"version,omitempty"`       // the source version loaded (run id, etag)
+	LoadedAt    time.Time `json:"loadedAt,omitzero"`       // when this store was built
 	Fallback    int       `json:"fallbackItems,omitempty"` // length of the popular list carried, if any
 }
 

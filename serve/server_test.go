@@ -391,11 +391,11 @@ func (w *discardWriter) Write(b []byte) (int, error) { return w.body.Write(b) }
 
 func TestRedact(t *testing.T) {
 	for in, want := range map[string]string{
-		"https://a.blob.core.windows.net/c/p?sv=2022&sig=abc%2Bdef&se=1": "https://a.blob.core.windows.net/c/p?sv=2022&sig=REDACTED&se=1",
+		"https://a.blob.core.windows.net/c/p?sv=2022&sig=abc%2Bdef&se=1":                      "https://a.blob.core.windows.net/c/p?sv=2022&sig=REDACTED&se=1",
 		"DefaultEndpointsProtocol=https;AccountName=a;AccountKey=Zm9vYmFy==;EndpointSuffix=x": "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=REDACTED;EndpointSuffix=x",
 		"Authorization: Bearer eyJ0eXAi.abc-def":                                              "Authorization: Bearer REDACTED",
-		"type%3dmaster%26ver%3d1.0%26sig%3dSECRET":                                             "type%3dmaster%26ver%3d1.0%26sig%3dREDACTED",
-		"nothing secret here":                                                                  "nothing secret here",
+		"type%3dmaster%26ver%3d1.0%26sig%3dSECRET":                                            "type%3dmaster%26ver%3d1.0%26sig%3dREDACTED",
+		"nothing secret here": "nothing secret here",
 	} {
 		if got := Redact(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
