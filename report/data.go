@@ -22,10 +22,11 @@ type series struct {
 
 // history is the per-iteration record of the fit.
 type history struct {
-	Iter    []int
-	Loss    *series   // training loss; nil when not recorded
-	Seconds []float64 // wall time per iteration; nil when not recorded
-	Val     []series  // validation metrics, in the order the model lists them
+	Iter      []int
+	Loss      *series   // training loss (the objective); nil when not recorded
+	TrainRMSE *series   // RMSE on the training ratings; nil when not recorded
+	Seconds   []float64 // wall time per iteration; nil when not recorded
+	Val       []series  // validation metrics, in the order the model lists them
 }
 
 // curve is ranking metrics as functions of k.

@@ -24,9 +24,14 @@ func num(x float64) string {
 	case a >= 1e4:
 		return groupDigits(strconv.FormatFloat(x, 'f', 0, 64))
 	}
-	// Four significant digits, trailing zeros kept: 0.04853, 12.35, 1234.
+	// At most four significant digits, no trailing zeros: 0.04853, 12.35,
+	// 0.21, 1234.
 	dec := 3 - int(math.Floor(math.Log10(a)))
-	return strconv.FormatFloat(x, 'f', max(dec, 0), 64)
+	s := strconv.FormatFloat(x, 'f', max(dec, 0), 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
 }
 
 // fixed formats x with d decimals (metric tables: columns line up).
@@ -90,4 +95,25 @@ func twoDigits(n int) string {
 		return "0" + strconv.Itoa(n)
 	}
 	return strconv.Itoa(n)
+}
+
+// pretty writes a metric name as people read it: rmse → RMSE,
+// ndcg@10 → NDCG@10, map_at_k → MAP@k, rsquared → R²; other names as given.
+func pretty(name string) string {
+	base, at, _ := strings.Cut(name, "@")
+	suffix := ""
+	if at != "" {
+		suffix = "@" + at
+	}
+	switch strings.ToLower(base) {
+	case "rmse", "mae", "mse", "ndcg", "map", "auc":
+		return strings.ToUpper(base) + suffix
+	case "map_at_k":
+		return "MAP@k" + suffix
+	case "rsquared", "r2", "r_squared":
+		return "R²" + suffix
+	case "exp_var", "explained_variance":
+		return "explained variance" + suffix
+	}
+	return name
 }

@@ -68,6 +68,11 @@ func diagnose(d *data) []hint {
 	if m := d.Manifest; m != nil {
 		runHints(m, add)
 	}
+	if len(d.Missing) > 0 {
+		add(hint{Level: levelInfo, Title: "Files missing from the run directory",
+			Text: "Not found: " + strings.Join(d.Missing, ", ") + ". The sections that need them are left out.",
+			Rule: "a run-directory file that does not exist"})
+	}
 	if d.History != nil {
 		historyHints(d.History, add)
 	}
@@ -205,8 +210,8 @@ func overfitHint(iter []int, s series, add func(hint)) {
 	}
 	if bestJ < 0 || lastJ == bestJ {
 		if lastJ > 0 {
-			add(hint{Level: levelOK, Title: "Validation " + s.Name + " best at the last iteration",
-				Text: fmt.Sprintf("Validation %s reached its best value, %s, at the final iteration %d: no sign of overfitting.", s.Name, num(last), iter[lastJ]),
+			add(hint{Level: levelOK, Title: "Validation " + pretty(s.Name) + " best at the last iteration",
+				Text: fmt.Sprintf("Validation %s reached its best value, %s, at the final iteration %d: no sign of overfitting.", pretty(s.Name), fixed(last, 4), iter[lastJ]),
 				Rule: fmt.Sprintf("final value within %s of the best", pct(overfitTol))})
 		}
 		return
@@ -216,14 +221,14 @@ func overfitHint(iter []int, s series, add func(hint)) {
 		worse = (best - last) / math.Abs(best)
 	}
 	if worse > overfitTol {
-		add(hint{Level: levelWarn, Title: "Validation " + s.Name + " got worse: overfitting",
+		add(hint{Level: levelWarn, Title: "Validation " + pretty(s.Name) + " got worse: overfitting",
 			Text: fmt.Sprintf("Validation %s was best at iteration %d (%s) and ended at %s in iteration %d, %s worse. Raise the regularisation (--reg) or stop at --max-iter %d.",
-				s.Name, iter[bestJ], num(best), num(last), iter[lastJ], pct(worse), iter[bestJ]),
+				pretty(s.Name), iter[bestJ], fixed(best, 4), fixed(last, 4), iter[lastJ], pct(worse), iter[bestJ]),
 			Rule: fmt.Sprintf("final value worse than the best by > %s", pct(overfitTol))})
 		return
 	}
-	add(hint{Level: levelOK, Title: "Validation " + s.Name + " stable",
-		Text: fmt.Sprintf("Validation %s ended at %s, within %s of its best (%s at iteration %d).", s.Name, num(last), pct(overfitTol), num(best), iter[bestJ]),
+	add(hint{Level: levelOK, Title: "Validation " + pretty(s.Name) + " stable",
+		Text: fmt.Sprintf("Validation %s ended at %s, within %s of its best (%s at iteration %d).", pretty(s.Name), fixed(last, 4), pct(overfitTol), fixed(best, 4), iter[bestJ]),
 		Rule: fmt.Sprintf("final value within %s of the best", pct(overfitTol))})
 }
 
@@ -234,12 +239,12 @@ func rmseHint(rm metric, rs *ratingStats, add func(hint)) {
 	r := rm.Value / rs.Std
 	if r >= 1 {
 		add(hint{Level: levelBad, Title: "RMSE no better than the mean",
-			Text: fmt.Sprintf("Test RMSE %s is not below %s, the standard deviation of the training ratings — about the RMSE of predicting the training mean for every pair. The factors add nothing; check regularisation and rank.", num(rm.Value), num(rs.Std)),
+			Text: fmt.Sprintf("Test RMSE %s is not below %s, the standard deviation of the training ratings — about the RMSE of predicting the training mean for every pair. The factors add nothing; check regularisation and rank.", fixed(rm.Value, 4), num(rs.Std)),
 			Rule: "RMSE ≥ σ of training ratings"})
 		return
 	}
 	add(hint{Level: levelOK, Title: "RMSE beats the mean predictor",
-		Text: fmt.Sprintf("Test RMSE %s is %s below %s, the standard deviation of the training ratings (≈ the RMSE of predicting the training mean).", num(rm.Value), pct(1-r), num(rs.Std)),
+		Text: fmt.Sprintf("Test RMSE %s is %s below %s, the standard deviation of the training ratings (≈ the RMSE of predicting the training mean).", fixed(rm.Value, 4), pct(1-r), num(rs.Std)),
 		Rule: "RMSE < σ of training ratings"})
 }
 

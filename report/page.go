@@ -24,10 +24,12 @@ type data struct {
 	Curves    *curve
 	Ratings   *ratingStats
 	Pop       *popularity
+	Missing   []string // files of the run directory that were not found
 }
 
-// modelInfo is the shape of the model.
+// modelInfo is the identity and shape of the model.
 type modelInfo struct {
+	ID                 string
 	Rank, Users, Items int
 }
 
@@ -45,6 +47,7 @@ func (d *data) metric(name string) (metric, bool) {
 type figure struct {
 	Title   string
 	SVG     template.HTML
+	Legend  []legendEntry
 	Caption string
 }
 
@@ -133,7 +136,10 @@ func layout(d *data) (*page, error) {
 	}
 	pg.Params = d.Params
 	if mi := d.Model; mi != nil {
-		pg.Model = []kv{{"rank", count(mi.Rank)}, {"users with factors", count(mi.Users)}, {"items with factors", count(mi.Items)}}
+		if mi.ID != "" {
+			pg.Model = append(pg.Model, kv{"model id", mi.ID})
+		}
+		pg.Model = append(pg.Model, kv{"rank", count(mi.Rank)}, kv{"users with factors", count(mi.Users)}, kv{"items with factors", count(mi.Items)})
 	}
 	if m != nil {
 		runSection(m, pg)
@@ -202,41 +208,77 @@ func trainingSection(d *data, pg *page) error {
 	if h == nil || len(h.Iter) == 0 {
 		return nil
 	}
-	if s, err := lossPlot(h); err != nil {
-		return err
-	} else if s != "" {
-		pg.Training = append(pg.Training, figure{Title: "Training " + h.Loss.Name + " per iteration", SVG: template.HTML(s),
-			Caption: "Should fall every iteration and flatten out."})
-	}
-	for j, v := range h.Val {
-		s, err := valPlot(h, v, palette[(j+1)%len(palette)])
+	add := func(title, caption, ylabel string, ss []series, colors []int, ring int) error {
+		s, lg, err := iterPlot(h, ylabel, ss, colors, ring)
 		if err != nil {
 			return err
 		}
+		pg.Training = append(pg.Training, figure{Title: title, SVG: template.HTML(s), Legend: lg, Caption: caption})
+		return nil
+	}
+	if h.Loss != nil {
+		if err := add("Training loss per iteration",
+			"The regularised objective ALS minimises. It should fall every iteration and flatten out.",
+			"loss", []series{*h.Loss}, []int{0}, -1); err != nil {
+			return err
+		}
+	}
+	trainShown := false
+	for _, v := range h.Val {
 		dir := "higher is better"
 		if v.Lower {
 			dir = "lower is better"
 		}
-		pg.Training = append(pg.Training, figure{Title: "Validation " + v.Name + " per iteration", SVG: template.HTML(s),
-			Caption: "On the held-out set, " + dir + "; the ring marks the best iteration. A curve that turns back up (RMSE) or down (NDCG) signals overfitting."})
+		vs := v
+		vs.Name = "validation " + pretty(v.Name)
+		caption := "On the validation set, " + dir + "; the ring marks the best iteration. A validation curve that turns back up (RMSE) or down (NDCG) while training keeps improving is overfitting."
+		if h.TrainRMSE != nil && strings.HasPrefix(strings.ToLower(v.Name), "rmse") && !trainShown {
+			trainShown = true
+			if err := add("RMSE per iteration: training and validation", caption, "RMSE",
+				[]series{*h.TrainRMSE, vs}, []int{0, 1}, 1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := add("Validation "+pretty(v.Name)+" per iteration", caption, vs.Name, []series{vs}, []int{1}, 0); err != nil {
+			return err
+		}
+	}
+	if h.TrainRMSE != nil && !trainShown {
+		if err := add("Training RMSE per iteration", "RMSE of the model on its own training ratings.",
+			"training RMSE", []series{*h.TrainRMSE}, []int{0}, -1); err != nil {
+			return err
+		}
 	}
 	pg.IterHead = []string{"iteration"}
+	cols := []*series{}
 	if h.Loss != nil {
-		pg.IterHead = append(pg.IterHead, h.Loss.Name)
+		cols = append(cols, h.Loss)
 	}
-	for _, v := range h.Val {
-		pg.IterHead = append(pg.IterHead, "validation "+v.Name)
+	if h.TrainRMSE != nil {
+		cols = append(cols, h.TrainRMSE)
+	}
+	for j := range h.Val {
+		cols = append(cols, &h.Val[j])
+	}
+	for _, c := range cols {
+		name := c.Name
+		if c != h.Loss && c != h.TrainRMSE {
+			name = "validation " + pretty(name)
+		}
+		pg.IterHead = append(pg.IterHead, name)
 	}
 	if h.Seconds != nil {
 		pg.IterHead = append(pg.IterHead, "wall time")
 	}
 	for j, it := range h.Iter {
 		row := []string{fmt.Sprint(it)}
-		if h.Loss != nil {
-			row = append(row, num(h.Loss.Values[j]))
-		}
-		for _, v := range h.Val {
-			row = append(row, fixed(v.Values[j], 4))
+		for _, c := range cols {
+			if c == h.Loss {
+				row = append(row, num(c.Values[j]))
+			} else {
+				row = append(row, fixed(c.Values[j], 4))
+			}
 		}
 		if h.Seconds != nil {
 			row = append(row, seconds(h.Seconds[j]))
@@ -247,14 +289,14 @@ func trainingSection(d *data, pg *page) error {
 }
 
 func rankingSection(d *data, pg *page) error {
-	if s, err := curvePlot(d.Curves, d.K); err != nil {
+	if s, lg, err := curvePlot(d.Curves, d.K); err != nil {
 		return err
 	} else if s != "" {
 		c := "Ranking metrics of each user's top k, for k = 1…" + fmt.Sprint(d.Curves.K[len(d.Curves.K)-1]) + "."
 		if d.K > 0 {
 			c += fmt.Sprintf(" The dashed line marks the configured k = %d.", d.K)
 		}
-		pg.Ranking = append(pg.Ranking, figure{Title: "Ranking quality as k grows", SVG: template.HTML(s), Caption: c})
+		pg.Ranking = append(pg.Ranking, figure{Title: "Ranking quality as k grows", SVG: template.HTML(s), Legend: lg, Caption: c})
 	}
 	for _, mt := range d.Metrics {
 		b := "higher"
@@ -302,21 +344,21 @@ func popSection(d *data, pg *page) error {
 	if p == nil || len(p.Train) == 0 {
 		return nil
 	}
-	s, err := tailPlot(p)
+	s, lg, err := tailPlot(p)
 	if err != nil {
 		return err
 	}
 	if p.Slots > 0 {
-		pg.PopFigs = append(pg.PopFigs, figure{Title: "Long tail: popularity against recommendations", SVG: template.HTML(s),
+		pg.PopFigs = append(pg.PopFigs, figure{Title: "Long tail: popularity against recommendations", SVG: template.HTML(s), Legend: lg,
 			Caption: "Items sorted by number of training ratings (blue). Orange: how many users have the item in their top " + fmt.Sprint(p.K) + ". Orange piled at the left is popularity bias; orange spread thinly far right is lists built from rarely rated items."})
-		s2, err := sharePlot(p)
+		s2, lg2, err := sharePlot(p)
 		if err != nil {
 			return err
 		}
-		pg.PopFigs = append(pg.PopFigs, figure{Title: "Concentration: cumulative share held by the most rated items", SVG: template.HTML(s2),
+		pg.PopFigs = append(pg.PopFigs, figure{Title: "Concentration: cumulative share held by the most rated items", SVG: template.HTML(s2), Legend: lg2,
 			Caption: "How much of the training ratings and of the recommendations go to the most rated x% of items. A recommendation curve above the training curve concentrates on hits."})
 	} else {
-		pg.PopFigs = append(pg.PopFigs, figure{Title: "Long tail: item popularity", SVG: template.HTML(s),
+		pg.PopFigs = append(pg.PopFigs, figure{Title: "Long tail: item popularity", SVG: template.HTML(s), Legend: lg,
 			Caption: "Items sorted by number of training ratings. No top-k lists were given, so recommendation counts are not shown."})
 	}
 	rows := []kv{{"items with training ratings", count(len(p.Train))}}

@@ -51,15 +51,12 @@ func newPlot(xlabel, ylabel string) *plot.Plot {
 	style(&p.Y.Label.TextStyle, 10)
 	style(&p.X.Tick.Label, 9)
 	style(&p.Y.Tick.Label, 9)
-	style(&p.Legend.TextStyle, 9)
 	p.X.Label.Text, p.Y.Label.Text = xlabel, ylabel
 	for _, a := range []*plot.Axis{&p.X, &p.Y} {
 		a.LineStyle.Color = colGray
 		a.Tick.LineStyle.Color = colGray
 		a.Tick.Marker = niceTicks{}
 	}
-	p.Legend.Top = true
-	p.Legend.ThumbnailWidth = 16
 	g := plotter.NewGrid()
 	g.Vertical.Color = nil
 	g.Horizontal.Color = colGrid
@@ -86,8 +83,16 @@ func svg(p *plot.Plot, w, h vg.Length) (string, error) {
 	return strings.TrimSpace(s), nil
 }
 
-// line adds a line with point markers for xs/ys (NaN values skipped) to p
-// and to its legend when name is not empty.
+// legendEntry is one entry of a plot's legend, drawn by the page in HTML
+// (crisp at any zoom, never over the data). Color indexes palette.
+type legendEntry struct {
+	Name   string
+	Color  int
+	Dashed bool
+}
+
+// line adds a line for xs/ys (NaN values skipped) to p, with point markers
+// when there are few points; name labels errors.
 func line(p *plot.Plot, name string, xs, ys []float64, c color.Color, dashed bool) error {
 	pts := make(plotter.XYs, 0, len(xs))
 	for j := range xs {
@@ -107,7 +112,6 @@ func line(p *plot.Plot, name string, xs, ys []float64, c color.Color, dashed boo
 		l.Dashes = []vg.Length{4, 2}
 	}
 	p.Add(l)
-	thumbs := []plot.Thumbnailer{l}
 	if len(pts) <= 40 {
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -115,10 +119,6 @@ func line(p *plot.Plot, name string, xs, ys []float64, c color.Color, dashed boo
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: 2, Shape: draw.CircleGlyph{}}
 		p.Add(s)
-		thumbs = append(thumbs, s)
-	}
-	if name != "" {
-		p.Legend.Add(name, thumbs...)
 	}
 	return nil
 }
@@ -161,6 +161,9 @@ func (t niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := 10 * mag
 	for _, m := range []float64{1, 2, 2.5, 5} {
+		if t.integer && m == 2.5 && mag < 10 {
+			continue // 2.5 would label half-iterations
+		}
 		if m*mag >= raw {
 			step = m * mag
 			break
@@ -197,33 +200,31 @@ func tickLabel(v float64, dec int) string {
 
 // The plots of the report. Each returns "" when its data is missing.
 
-func lossPlot(h *history) (string, error) {
-	if h == nil || h.Loss == nil {
-		return "", nil
-	}
-	p := newPlot("iteration", h.Loss.Name)
-	p.X.Tick.Marker = niceTicks{integer: true}
-	if err := line(p, "", ints(h.Iter), h.Loss.Values, colBlue, false); err != nil {
-		return "", err
-	}
-	return svg(p, plotW, plotH)
-}
-
-// valPlot draws one validation metric per iteration and rings its best
-// value.
-func valPlot(h *history, s series, c color.Color) (string, error) {
-	p := newPlot("iteration", "validation "+s.Name)
+// iterPlot draws series per iteration, colours indexing palette, and
+// rings the best value of series ring (-1: none).
+func iterPlot(h *history, ylabel string, ss []series, colors []int, ring int) (string, []legendEntry, error) {
+	p := newPlot("iteration", ylabel)
 	p.X.Tick.Marker = niceTicks{integer: true}
 	xs := ints(h.Iter)
-	if err := line(p, "", xs, s.Values, c, false); err != nil {
-		return "", err
+	var lg []legendEntry
+	for j, s := range ss {
+		if err := line(p, s.Name, xs, s.Values, palette[colors[j]], false); err != nil {
+			return "", nil, err
+		}
+		lg = append(lg, legendEntry{Name: s.Name, Color: colors[j]})
 	}
-	if j := bestIndex(s); j >= 0 {
-		if err := mark(p, xs[j], s.Values[j], c); err != nil {
-			return "", err
+	if ring >= 0 {
+		if j := bestIndex(ss[ring]); j >= 0 {
+			if err := mark(p, xs[j], ss[ring].Values[j], palette[colors[ring]]); err != nil {
+				return "", nil, err
+			}
 		}
 	}
-	return svg(p, plotW, plotH)
+	if len(ss) == 1 {
+		lg = nil // the heading names the one series
+	}
+	out, err := svg(p, plotW, plotH)
+	return out, lg, err
 }
 
 // bestIndex returns the index of the best non-NaN value of s, the first on
@@ -241,26 +242,29 @@ func bestIndex(s series) int {
 	return b
 }
 
-func curvePlot(cv *curve, k int) (string, error) {
+func curvePlot(cv *curve, k int) (string, []legendEntry, error) {
 	if cv == nil || len(cv.K) == 0 {
-		return "", nil
+		return "", nil, nil
 	}
 	p := newPlot("k (list length)", "metric value")
 	p.X.Tick.Marker = niceTicks{integer: true}
-	p.Legend.Left = true
 	xs := ints(cv.K)
+	var lg []legendEntry
 	for j, s := range cv.Series {
-		if err := line(p, s.Name, xs, s.Values, palette[j%len(palette)], false); err != nil {
-			return "", err
+		c := j % len(palette)
+		if err := line(p, s.Name, xs, s.Values, palette[c], false); err != nil {
+			return "", nil, err
 		}
+		lg = append(lg, legendEntry{Name: s.Name, Color: c})
 	}
 	p.Y.Min = math.Min(p.Y.Min, 0)
 	if k > 0 && float64(k) >= p.X.Min && float64(k) <= p.X.Max {
 		if err := vline(p, float64(k)); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
-	return svg(p, plotW, plotH)
+	out, err := svg(p, plotW, plotH)
+	return out, lg, err
 }
 
 func ratingPlot(rs *ratingStats) (string, error) {
@@ -290,8 +294,7 @@ func ratingPlot(rs *ratingStats) (string, error) {
 	bc.Color, bc.LineStyle.Width = colBlue, 0
 	p.Add(bc)
 	p.NominalX(labels...)
-	p.X.Tick.Label.Font.Size = 9
-	p.Y.Min = 0
+	p.X.Min, p.X.Max, p.Y.Min = -0.6, float64(len(vals))-0.4, 0
 	return svg(p, plotW, plotH)
 }
 
@@ -302,9 +305,9 @@ const tailBuckets = 100
 
 // tailPlot draws, by item popularity rank, the mean training count and the
 // mean number of lists the items appear in.
-func tailPlot(pp *popularity) (string, error) {
+func tailPlot(pp *popularity) (string, []legendEntry, error) {
 	if pp == nil || len(pp.Train) == 0 {
-		return "", nil
+		return "", nil, nil
 	}
 	n := len(pp.Train)
 	b := min(n, tailBuckets)
@@ -328,26 +331,30 @@ func tailPlot(pp *popularity) (string, error) {
 	}
 	p := newPlot("items by training popularity, most rated first (percentile)", ylabel)
 	if err := line(p, "training ratings", xs, tr, colBlue, false); err != nil {
-		return "", err
+		return "", nil, err
 	}
-	if err := line(p, "times recommended", xs, rc, colOrange, false); err != nil {
-		return "", err
+	lg := []legendEntry{{Name: "training ratings", Color: 0}}
+	if pp.Slots > 0 {
+		if err := line(p, "times recommended", xs, rc, colOrange, false); err != nil {
+			return "", nil, err
+		}
+		lg = append(lg, legendEntry{Name: "times recommended", Color: 1})
 	}
 	p.X.Min, p.X.Max, p.Y.Min = 0, 100, 0
-	p.Legend.Left = false
-	return svg(p, plotW, plotH)
+	out, err := svg(p, plotW, plotH)
+	return out, lg, err
 }
 
 // sharePlot draws the cumulative share of training ratings and of
 // recommendations held by the most popular x% of items (a Lorenz curve
 // read from the head), with the diagonal of a uniform catalogue.
-func sharePlot(pp *popularity) (string, error) {
+func sharePlot(pp *popularity) (string, []legendEntry, error) {
 	if pp == nil {
-		return "", nil
+		return "", nil, nil
 	}
 	n := len(pp.Train)
 	if n == 0 || pp.TrainTotal == 0 || pp.Slots-pp.Unknown == 0 {
-		return "", nil
+		return "", nil, nil
 	}
 	const pts = 101
 	xs := make([]float64, pts)
@@ -368,18 +375,19 @@ func sharePlot(pp *popularity) (string, error) {
 		diag[j] = xs[j]
 	}
 	p := newPlot("most rated items (% of catalogue)", "cumulative share (%)")
-	p.Legend.Top, p.Legend.Left = false, false
+	if err := line(p, "uniform", xs, diag, colGray, true); err != nil {
+		return "", nil, err
+	}
 	if err := line(p, "training ratings", xs, tr, colBlue, false); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if err := line(p, "recommendations", xs, rc, colOrange, false); err != nil {
-		return "", err
-	}
-	if err := line(p, "uniform", xs, diag, colGray, true); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 100, 0, 100
-	return svg(p, plotW, plotH)
+	out, err := svg(p, plotW, plotH)
+	lg := []legendEntry{{Name: "training ratings", Color: 0}, {Name: "recommendations", Color: 1}, {Name: "uniform catalogue", Color: 4, Dashed: true}}
+	return out, lg, err
 }
 
 func ints(v []int) []float64 {

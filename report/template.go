@@ -24,7 +24,7 @@ main{padding:24px 0 40px}
 section{margin-top:28px}
 h2{font-size:17px;font-weight:600;margin:0 0 12px;padding-bottom:6px;border-bottom:1px solid var(--line)}
 h3{font-size:14px;font-weight:600;margin:0 0 6px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:12px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(128px,1fr));gap:12px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 .card .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .v{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px}
@@ -44,6 +44,11 @@ h3{font-size:14px;font-weight:600;margin:0 0 6px}
 figure{margin:0;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 14px 10px}
 figure svg{display:block;width:100%;height:auto}
 figcaption{color:var(--muted);font-size:12.5px;margin-top:6px}
+.legend{font-size:12.5px;margin:-2px 0 4px}
+.legend span{margin-right:16px;white-space:nowrap}
+.sw{display:inline-block;width:18px;height:0;border-top:3px solid;vertical-align:middle;margin-right:6px}
+.sw.dash{border-top-style:dashed;border-top-width:2px}
+.c0{border-color:#0072b2}.c1{border-color:#d55e00}.c2{border-color:#009e73}.c3{border-color:#cc79a7}.c4{border-color:#6b7280}
 .panel{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:5px 10px 5px 0;border-bottom:1px solid var(--line);vertical-align:top}
@@ -95,7 +100,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <h2>Training</h2>
 <div class="grid">
 {{- range .Training}}
-<figure><h3>{{.Title}}</h3>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
+{{template "fig" .}}
 {{- end}}
 </div>
 {{- if .IterRows}}
@@ -116,7 +121,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <h2>Evaluation</h2>
 <div class="grid">
 {{- range .Ranking}}
-<figure><h3>{{.Title}}</h3>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
+{{template "fig" .}}
 {{- end}}
 {{- if .MetricRows}}
 <div class="panel"><h3>Metrics</h3><table>
@@ -152,7 +157,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <h2>Training data</h2>
 <div class="grid">
 {{- range .DataFigs}}
-<figure><h3>{{.Title}}</h3>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
+{{template "fig" .}}
 {{- end}}
 <div class="panel"><h3>Summary</h3><table>
 {{- range .DataRows}}
@@ -168,7 +173,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <h2>Item popularity and recommendations</h2>
 <div class="grid">
 {{- range .PopFigs}}
-<figure><h3>{{.Title}}</h3>{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
+{{template "fig" .}}
 {{- end}}
 </div>
 <div class="panel" style="margin-top:16px"><table>
@@ -247,4 +252,9 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <footer><div class="wrap">{{.Footer}}</div></footer>
 </body>
 </html>
+{{- define "fig"}}
+<figure><h3>{{.Title}}</h3>
+{{- if .Legend}}<div class="legend">{{range .Legend}}<span><i class="sw c{{.Color}}{{if .Dashed}} dash{{end}}"></i>{{.Name}}</span>{{end}}</div>{{end}}
+{{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
+{{- end}}
 `

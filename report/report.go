@@ -1,0 +1,263 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/ratings"
+	"github.com/recs-dev/recs/rundir"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// Inputs is what a report shows. Every field may be left empty: the
+// sections that need it are then left out and the page says which files
+// were missing. The pipeline fills Inputs from the values it already holds;
+// FromRunDir reads them from a run directory.
+type Inputs struct {
+	// RunDir is the run directory, shown in the page header.
+	RunDir string
+	// Manifest gives the status, the steps' wall time and memory, the
+	// split, the inputs and the quality gate.
+	Manifest *rundir.Manifest
+	// Model gives the parameters, the per-iteration history (training
+	// loss, training RMSE, validation metric, time) and the shape.
+	Model *als.Model
+	// Train is the training split: rating distribution and item popularity.
+	Train *ratings.Table
+	// TopK is every user's recommendation list: how often each item is
+	// recommended, catalogue coverage.
+	TopK []toplist.List
+
+	// Missing names files of the run directory that could not be found;
+	// FromRunDir fills it, and the page lists them.
+	Missing []string
+}
+
+// Write renders in as one self-contained HTML page on w. The bytes depend
+// only on in. Cost: O(train rows + list slots + items·log items), plus the
+// plots (a few hundred points each).
+func Write(w io.Writer, in Inputs) error {
+	d, err := build(in)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := render(&b, d); err != nil {
+		return err
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// build converts in to the report's view.
+func build(in Inputs) (*data, error) {
+	d := &data{RunDir: in.RunDir, Manifest: in.Manifest, Missing: in.Missing}
+	if m := in.Model; m != nil {
+		d.Model = &modelInfo{Rank: m.Rank, Users: len(m.UserIDs), Items: len(m.ItemIDs), ID: m.ID}
+		d.History = modelHistory(m.History)
+		if m.Params != nil {
+			b, err := json.Marshal(m.Params)
+			if err != nil {
+				return nil, fmt.Errorf("report: model parameters: %w", err)
+			}
+			kvs, err := flatten(b)
+			if err != nil {
+				return nil, fmt.Errorf("report: model parameters: %w", err)
+			}
+			d.Params = kvs
+		}
+	}
+	if d.Params == nil && in.Manifest != nil && len(in.Manifest.Params) > 0 {
+		kvs, err := flatten(in.Manifest.Params)
+		if err != nil {
+			return nil, fmt.Errorf("report: manifest parameters: %w", err)
+		}
+		d.Params = kvs
+	}
+	if in.Train != nil {
+		d.Ratings = rateStats(in.Train)
+		d.Pop = popStats(in.Train, in.TopK)
+	}
+	return d, nil
+}
+
+// modelHistory converts the fit's per-iteration record.
+func modelHistory(its []als.Iteration) *history {
+	if len(its) == 0 {
+		return nil
+	}
+	h := &history{Loss: &series{Name: "loss", Lower: true}}
+	var hasRMSE, hasTime bool
+	metric := ""
+	for _, it := range its {
+		hasRMSE = hasRMSE || it.TrainRMSE != 0
+		hasTime = hasTime || it.Duration != 0
+		if metric == "" {
+			metric = it.Metric
+		}
+	}
+	var trainRMSE, val *series
+	if hasRMSE {
+		trainRMSE = &series{Name: "training RMSE", Lower: true}
+	}
+	if metric != "" {
+		val = &series{Name: metric, Lower: lowerIsBetter(metric)}
+	}
+	for _, it := range its {
+		h.Iter = append(h.Iter, it.Iter)
+		h.Loss.Values = append(h.Loss.Values, it.Loss)
+		if trainRMSE != nil {
+			trainRMSE.Values = append(trainRMSE.Values, it.TrainRMSE)
+		}
+		if val != nil {
+			v := it.Validation
+			if it.Metric != metric {
+				v = math.NaN()
+			}
+			val.Values = append(val.Values, v)
+		}
+		if hasTime {
+			h.Seconds = append(h.Seconds, it.Duration.Seconds())
+		}
+	}
+	h.TrainRMSE = trainRMSE
+	if val != nil {
+		h.Val = []series{*val}
+	}
+	return h
+}
+
+// lowerIsBetter reports whether a smaller value of the named metric is
+// better: errors (RMSE, MAE) and losses.
+func lowerIsBetter(name string) bool {
+	n := strings.ToLower(name)
+	for _, p := range []string{"rmse", "mae", "mse", "loss", "error"} {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// flatten lists the members of a JSON object in document order; nested
+// objects become dotted keys, other values their JSON text (strings
+// unquoted).
+func flatten(b []byte) ([]kv, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out []kv
+	var walk func(prefix string) error
+	walk = func(prefix string) error {
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key := prefix + t.(string)
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return err
+			}
+			raw = bytes.TrimSpace(raw)
+			switch {
+			case len(raw) > 0 && raw[0] == '{':
+				sub, err := flatten(raw)
+				if err != nil {
+					return err
+				}
+				for _, s := range sub {
+					out = append(out, kv{key + "." + s.Key, s.Value})
+				}
+			case len(raw) > 0 && raw[0] == '"':
+				var s string
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return err
+				}
+				out = append(out, kv{key, s})
+			default:
+				out = append(out, kv{key, string(raw)})
+			}
+		}
+		return nil
+	}
+	t, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := t.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	if err := walk(""); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// FromRunDir reads the inputs of a report from a run directory written by
+// `recs train`: the manifest, the model, the training split and the top-k
+// lists, each where the manifest's Files map says (else at its default
+// name). Files that do not exist are listed in Inputs.Missing — a failed
+// run may stop before writing them — but a file that exists and cannot be
+// read is an error. A directory with none of them is an error.
+func FromRunDir(dir string) (Inputs, error) {
+	in := Inputs{RunDir: dir}
+	if st, err := os.Stat(dir); err != nil {
+		return in, err
+	} else if !st.IsDir() {
+		return in, fmt.Errorf("%s: not a directory", dir)
+	}
+	found := 0
+	missing := func(path string, err error) (bool, error) {
+		if errors.Is(err, fs.ErrNotExist) {
+			rel, rerr := filepath.Rel(dir, path)
+			if rerr != nil {
+				rel = path
+			}
+			in.Missing = append(in.Missing, rel)
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		found++
+		return false, nil
+	}
+
+	m, err := rundir.ReadManifest(dir)
+	if _, err := missing(filepath.Join(dir, rundir.ManifestFile), err); err != nil {
+		return in, err
+	}
+	in.Manifest = m
+
+	if err := loadModel(&in, m.Path(dir, "model", rundir.ModelDir), missing); err != nil {
+		return in, err
+	}
+
+	trainPath := m.Path(dir, "train", rundir.TrainFile)
+	t, err := ratings.ReadFile(trainPath)
+	if _, err := missing(trainPath, err); err != nil {
+		return in, err
+	}
+	in.Train = t
+
+	topPath := m.Path(dir, "topk", rundir.TopKFile)
+	_, lists, err := toplist.ReadFile(topPath)
+	if _, err := missing(topPath, err); err != nil {
+		return in, err
+	}
+	in.TopK = lists
+
+	if found == 0 {
+		return in, fmt.Errorf("%s: not a run directory (none of %s found)", dir, strings.Join(in.Missing, ", "))
+	}
+	return in, nil
+}
