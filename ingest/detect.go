@@ -1,0 +1,207 @@
+package ingest
+
+import (
+	"github.com/recs-dev/recs/internal/errs"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Well-known column names, compared after lower-casing and dropping '_',
+// '-' and ' ' (so "userId", "user_id" and "User ID" all match "userid").
+var knownColumns = map[string][]string{
+	"user":   {"userid", "user", "uid", "customerid", "reviewerid", "visitorid"},
+	"item":   {"movieid", "itemid", "item", "movie", "iid", "productid", "asin", "trackid", "bookid"},
+	"rating": {"rating", "score", "stars", "overall", "value", "count", "weight"},
+	"time":   {"timestamp", "time", "ts", "unixtime", "unixreviewtime", "datetime"},
+}
+
+func normName(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == ' ' {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// detectLayout decides how to read a source from its first non-blank line
+// and the options. name is used in error messages only.
+func detectLayout(first []byte, name string, o *Options) (*layout, error) {
+	lay := &layout{format: o.Format}
+	switch o.Format {
+	case FormatUData:
+		lay.sep = []byte("\t")
+	case FormatDat:
+		lay.sep = []byte("::")
+	case FormatCSV:
+		lay.sep = []byte(",")
+	}
+	if o.Sep != "" {
+		if o.Format == FormatUData || o.Format == FormatDat {
+			if o.Sep != string(lay.sep) {
+				return nil, fmt.Errorf("format %s uses separator %q, not %q", o.Format, lay.sep, o.Sep)
+			}
+		}
+		lay.sep = []byte(o.Sep)
+	}
+	if lay.sep == nil {
+		sep, ok := detectSep(first)
+		if !ok {
+			return nil, errs.Inputf(name, 1, "cannot tell the field separator from the first line %q; give --sep (or --format)", clip(first))
+		}
+		lay.sep = sep
+	}
+
+	// Split the first line as a header would be split (all fields).
+	probe := &parser{lay: &layout{sep: lay.sep, need: 1 << 16}, fields: make([][]byte, 1<<16)}
+	nf, msg := probe.split(first)
+	if msg != "" {
+		return nil, errs.Inputf(name, 1, "%s", msg)
+	}
+	fields := make([]string, nf)
+	for i := range fields {
+		fields[i] = string(probe.fields[i])
+	}
+
+	specs := [4]string{o.UserCol, o.ItemCol, o.RatingCol, o.TimeCol}
+	named := false
+	for _, s := range specs {
+		if s != "" && s != NoColumn {
+			if _, err := strconv.Atoi(s); err != nil {
+				named = true
+			}
+		}
+	}
+	switch o.Header {
+	case HeaderYes:
+		lay.header = true
+	case HeaderNo:
+		lay.header = false
+	default:
+		switch {
+		case o.Format == FormatUData || o.Format == FormatDat:
+			lay.header = false
+		case named:
+			lay.header = true
+		default:
+			ri := 2
+			if i, err := strconv.Atoi(o.RatingCol); err == nil {
+				ri = i
+			}
+			lay.header = ri >= nf || !isNumber([]byte(fields[ri]))
+		}
+	}
+	if named && !lay.header {
+		return nil, fmt.Errorf("columns given by name need a header line (use 0-based indices with --no-header)")
+	}
+
+	roles := [4]string{"user", "item", "rating", "time"}
+	var cols [4]int
+	for k, role := range roles {
+		c, err := resolveColumn(role, specs[k], fields, lay.header)
+		if err != nil {
+			return nil, errs.Inputf(name, 1, "%v", err)
+		}
+		cols[k] = c
+	}
+	lay.user, lay.item, lay.rating, lay.time = cols[0], cols[1], cols[2], cols[3]
+	for i := 0; i < 4; i++ {
+		for j := i + 1; j < 4; j++ {
+			if cols[i] >= 0 && cols[i] == cols[j] {
+				return nil, fmt.Errorf("the %s and %s columns are both column %d", roles[i], roles[j], cols[i])
+			}
+		}
+	}
+	for _, c := range cols {
+		if c+1 > lay.need {
+			lay.need = c + 1
+		}
+	}
+	if lay.format == FormatAuto {
+		switch {
+		case string(lay.sep) == "\t" && !lay.header:
+			lay.format = FormatUData
+		case string(lay.sep) == "::" && !lay.header:
+			lay.format = FormatDat
+		case string(lay.sep) == "," && lay.header:
+			lay.format = FormatCSV
+		default:
+			lay.format = FormatDelimited
+		}
+	}
+	return lay, nil
+}
+
+// detectSep picks "::" if present, else the most frequent of tab, comma,
+// semicolon and bar in the line.
+func detectSep(line []byte) ([]byte, bool) {
+	if bytes.Contains(line, []byte("::")) {
+		return []byte("::"), true
+	}
+	best, bestN := byte(0), 0
+	for _, c := range []byte{'\t', ',', ';', '|'} {
+		if n := bytes.Count(line, []byte{c}); n > bestN {
+			best, bestN = c, n
+		}
+	}
+	if bestN == 0 {
+		return nil, false
+	}
+	return []byte{best}, true
+}
+
+// resolveColumn maps the column spec of role to a 0-based index.
+func resolveColumn(role, spec string, header []string, hasHeader bool) (int, error) {
+	flag := "--" + role + "-col"
+	if spec == NoColumn {
+		if role != "time" {
+			return 0, fmt.Errorf("the %s column is required", role)
+		}
+		return -1, nil
+	}
+	defaults := map[string]int{"user": 0, "item": 1, "rating": 2, "time": 3}
+	if !hasHeader {
+		if spec == "" {
+			c := defaults[role]
+			if role == "time" && len(header) <= c {
+				return -1, nil
+			}
+			return c, nil
+		}
+		c, err := strconv.Atoi(spec)
+		if err != nil || c < 0 {
+			return 0, fmt.Errorf("%s %q: without a header, columns are 0-based indices", flag, spec)
+		}
+		return c, nil
+	}
+	if spec != "" {
+		for i, h := range header {
+			if h == spec {
+				return i, nil
+			}
+		}
+		for i, h := range header {
+			if strings.EqualFold(strings.TrimSpace(h), spec) {
+				return i, nil
+			}
+		}
+		if c, err := strconv.Atoi(spec); err == nil && c >= 0 {
+			return c, nil
+		}
+		return 0, fmt.Errorf("%s %q is not a column of the header %q", flag, spec, header)
+	}
+	for _, want := range knownColumns[role] {
+		for i, h := range header {
+			if normName(h) == want {
+				return i, nil
+			}
+		}
+	}
+	if role == "time" {
+		return -1, nil
+	}
+	return 0, fmt.Errorf("no %s column in the header %q; name it with %s", role, header, flag)
+}

@@ -1,0 +1,193 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/recs-dev/recs/internal/errs"
+)
+
+// Magic numbers that tell containers apart.
+var (
+	magicGzip    = []byte{0x1f, 0x8b}
+	magicZip     = []byte("PK\x03\x04")
+	magicParquet = []byte("PAR1")
+)
+
+// ratingsMembers are the names of ratings files inside MovieLens archives,
+// in order of preference.
+var ratingsMembers = []string{"ratings.csv", "ratings.dat", "u.data"}
+
+// source is one opened input.
+type source struct {
+	name    string    // for messages: the path, or "a.zip/member"
+	r       io.Reader // decompressed text; nil for Parquet
+	parquet string    // path of a Parquet file to read instead of r
+	size    int64     // bytes the progress total counts for this source
+	text    int64     // expected text bytes (0: unknown), to size columns
+	closers []io.Closer
+}
+
+func (s *source) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i].Close()
+	}
+}
+
+// counter receives the number of bytes read from disk or stdin.
+type counter func(n int64)
+
+// countReader reports bytes read to a counter.
+type countReader struct {
+	r   io.Reader
+	add counter
+}
+
+func (c countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.add(int64(n))
+	return n, err
+}
+
+type countReaderAt struct {
+	r   io.ReaderAt
+	add counter
+}
+
+func (c countReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.add(int64(n))
+	return n, err
+}
+
+// openSource opens path ("-": stdin) and looks through gzip and zip
+// containers. Bytes read from disk (or stdin) are added to counter.
+func openSource(p string, stdin io.Reader, add counter) (*source, error) {
+	if p == "-" {
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		return openStream("-", stdin, add)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, errs.Input(p, unwrapPathError(err))
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, errs.Input(p, err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, errs.Input(p, errors.New("is a directory"))
+	}
+	var magic [4]byte
+	n, _ := f.ReadAt(magic[:], 0)
+	head := magic[:n]
+	switch {
+	case bytes.HasPrefix(head, magicParquet):
+		f.Close()
+		return &source{name: p, parquet: p, size: st.Size()}, nil
+	case bytes.HasPrefix(head, magicZip):
+		src, err := openZip(p, countReaderAt{f, add}, st.Size())
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		src.closers = append([]io.Closer{f}, src.closers...)
+		return src, nil
+	case bytes.HasPrefix(head, magicGzip):
+		zr, err := gzip.NewReader(bufio.NewReaderSize(countReader{f, add}, 1<<20))
+		if err != nil {
+			f.Close()
+			return nil, errs.Input(p, fmt.Errorf("gzip: %w", err))
+		}
+		return &source{name: p, r: zr, size: st.Size(), closers: []io.Closer{f, zr}}, nil
+	}
+	return &source{name: p, r: countReader{f, add}, size: st.Size(), text: st.Size(), closers: []io.Closer{f}}, nil
+}
+
+// openStream opens a non-seekable stream: gzip is decompressed on the fly,
+// a zip archive is read into memory first.
+func openStream(name string, r io.Reader, add counter) (*source, error) {
+	br := bufio.NewReaderSize(countReader{r, add}, 1<<20)
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, magicParquet):
+		return nil, errs.Input(name, errors.New("Parquet input must be a file, not a stream"))
+	case bytes.HasPrefix(head, magicZip):
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return nil, errs.Input(name, err)
+		}
+		return openZip(name, bytes.NewReader(data), int64(len(data)))
+	case bytes.HasPrefix(head, magicGzip):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, errs.Input(name, fmt.Errorf("gzip: %w", err))
+		}
+		return &source{name: name, r: zr, closers: []io.Closer{zr}}, nil
+	}
+	return &source{name: name, r: br}, nil
+}
+
+// openZip finds the ratings file inside a zip archive (by base name:
+// ratings.csv, then ratings.dat, then u.data) and opens it. Reading the
+// member to its end verifies its CRC-32.
+func openZip(name string, ra io.ReaderAt, size int64) (*source, error) {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, errs.Input(name, fmt.Errorf("zip: %w", err))
+	}
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return flate.NewReader(r) })
+	m := findRatingsMember(zr)
+	if m == nil {
+		return nil, errs.Input(name, fmt.Errorf("no ratings file (%s) in the archive", strings.Join(ratingsMembers, ", ")))
+	}
+	rc, err := m.Open()
+	if err != nil {
+		return nil, errs.Input(name+"/"+m.Name, fmt.Errorf("zip: %w", err))
+	}
+	return &source{name: name + "/" + m.Name, r: rc, size: int64(m.CompressedSize64),
+		text: int64(m.UncompressedSize64), closers: []io.Closer{rc}}, nil
+}
+
+func findRatingsMember(zr *zip.Reader) *zip.File {
+	for _, want := range ratingsMembers {
+		var best *zip.File
+		for _, f := range zr.File {
+			if path.Base(f.Name) != want || strings.HasPrefix(path.Base(path.Dir(f.Name)), "__MACOSX") {
+				continue
+			}
+			// Prefer the shallowest match (ml-25m/ratings.csv over a nested copy).
+			if best == nil || strings.Count(f.Name, "/") < strings.Count(best.Name, "/") {
+				best = f
+			}
+		}
+		if best != nil {
+			return best
+		}
+	}
+	return nil
+}
+
+// unwrapPathError drops the path from an *os.PathError, since the
+// InputError around it already names the file.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return err
+}
