@@ -1,0 +1,173 @@
+package report
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/recs-dev/recs/rundir"
+)
+
+// hintsOf runs diagnose on d and returns "level:title" strings.
+func hintsOf(d *data) []string {
+	var out []string
+	for _, h := range diagnose(d) {
+		out = append(out, h.Level.String()+":"+h.Title)
+	}
+	return out
+}
+
+func has(t *testing.T, hs []string, want string) {
+	t.Helper()
+	for _, h := range hs {
+		if h == want {
+			return
+		}
+	}
+	t.Errorf("hints %q lack %q", hs, want)
+}
+
+func iters(n int) []int {
+	out := make([]int, n)
+	for j := range out {
+		out[j] = j + 1
+	}
+	return out
+}
+
+func TestLossHints(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		loss []float64
+		want string
+	}{
+		// 1000 → 10: falls ≥ 1% each step (last: (20−10)/20 = 50%).
+		{"falling", []float64{1000, 500, 100, 20, 10}, "info:Loss still falling"},
+		// Last steps improve 0.05% < convergedTol: converged at iteration 4.
+		{"converged", []float64{1000, 500, 400, 399.8, 399.6, 399.4}, "ok:Loss converged"},
+		// Last step 0.5%: neither still falling (> 1%) nor converged (< 0.1%).
+		{"decreasing", []float64{1000, 500, 400, 398}, "ok:Loss decreasing"},
+		{"flat", []float64{1000, 1000}, "bad:Training loss did not decrease"},
+		{"up", []float64{1000, 900, 1100}, "bad:Training loss did not decrease"},
+		// 500 → 520 is +4% > lossRiseTol.
+		{"bump", []float64{1000, 500, 520, 400}, "warn:Training loss rose"},
+		{"nan", []float64{1000, math.NaN(), 500}, "bad:Training loss is not finite"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d := &data{History: &history{Iter: iters(len(c.loss)), Loss: &series{Name: "loss", Lower: true, Values: c.loss}}}
+			has(t, hintsOf(d), c.want)
+		})
+	}
+}
+
+func TestConvergedNamesIteration(t *testing.T) {
+	// Improvements: 50%, 20%, 0.05% (< 0.1%) at iteration 4 → "from
+	// iteration 4 on", so --max-iter 3 suffices.
+	d := &data{History: &history{Iter: iters(6), Loss: &series{Values: []float64{1000, 500, 400, 399.8, 399.6, 399.4}}}}
+	for _, h := range diagnose(d) {
+		if h.Title == "Loss converged" {
+			if !strings.Contains(h.Text, "from iteration 4 on") || !strings.Contains(h.Text, "--max-iter 3") {
+				t.Errorf("converged text %q lacks the iteration", h.Text)
+			}
+			return
+		}
+	}
+	t.Error("no converged hint")
+}
+
+func TestOverfitHints(t *testing.T) {
+	// RMSE best 0.90 at iteration 3, final 0.95: (0.95−0.90)/0.90 = 5.6% > 1%.
+	rmse := series{Name: "rmse", Lower: true, Values: []float64{1.0, 0.92, 0.90, 0.93, 0.95}}
+	// NDCG best 0.40 at iteration 2, final 0.39: 2.5% worse.
+	ndcg := series{Name: "ndcg@10", Values: []float64{0.30, 0.40, 0.395, 0.39}}
+	// Within 1%: best 0.400, final 0.398 (0.5%).
+	stable := series{Name: "ndcg@10", Values: []float64{0.30, 0.40, 0.398}}
+	best := series{Name: "rmse", Lower: true, Values: []float64{1.0, 0.95, 0.91}}
+	for _, c := range []struct {
+		s    series
+		want string
+	}{
+		{rmse, "warn:Validation RMSE got worse: overfitting"},
+		{ndcg, "warn:Validation NDCG@10 got worse: overfitting"},
+		{stable, "ok:Validation NDCG@10 stable"},
+		{best, "ok:Validation RMSE best at the last iteration"},
+	} {
+		d := &data{History: &history{Iter: iters(len(c.s.Values)), Val: []series{c.s}}}
+		hs := diagnose(d)
+		has(t, hintsOf(d), c.want)
+		if c.s.Name == "rmse" && c.s.Values[2] == 0.90 {
+			if !strings.Contains(hs[0].Text, "iteration 3 (0.9000)") || !strings.Contains(hs[0].Text, "5.6% worse") {
+				t.Errorf("overfit text %q lacks best iteration or degradation", hs[0].Text)
+			}
+		}
+	}
+}
+
+func TestPopHints(t *testing.T) {
+	// 100 items with 100..1 training ratings; recommendations spread over
+	// the first r items (one slot each, plus 1 000 more on item 0).
+	mk := func(r int) *popularity {
+		p := &popularity{Train: make([]int, 100), Recs: make([]int, 100), K: 10}
+		for j := range p.Train {
+			p.Train[j] = 100 - j
+			p.TrainTotal += p.Train[j]
+		}
+		for j := 0; j < r; j++ {
+			p.Recs[j]++
+			p.Slots++
+			p.Recommend++
+		}
+		p.Recs[0] += 1000
+		p.Slots += 1000
+		return p
+	}
+	has(t, hintsOf(&data{Pop: mk(4)}), "bad:Popularity collapse")    // 4% < 5%
+	has(t, hintsOf(&data{Pop: mk(8)}), "warn:Low catalogue coverage") // 8% < 10%
+	has(t, hintsOf(&data{Pop: mk(50)}), "ok:Catalogue coverage")      // 50%
+
+	// Items 95..99 have 5..1 ratings (< rareCount for 4..1): put 90% of
+	// the slots there.
+	p := &popularity{Train: make([]int, 100), Recs: make([]int, 100), K: 10}
+	for j := range p.Train {
+		p.Train[j] = 100 - j
+	}
+	for j := 0; j < 100; j++ {
+		p.Recs[j] = 1
+	}
+	p.Recs[99] = 900
+	p.Slots, p.Recommend = 999, 100
+	has(t, hintsOf(&data{Pop: p}), "warn:Lists dominated by rarely rated items")
+}
+
+func TestRMSEHint(t *testing.T) {
+	rs := &ratingStats{Rows: 10, Std: 1.1, Counts: []int{5, 5}, Distinct: true}
+	has(t, hintsOf(&data{Ratings: rs, Metrics: []metric{{Name: "rmse", Value: 1.2, Lower: true}}}), "bad:RMSE no better than the mean")
+	has(t, hintsOf(&data{Ratings: rs, Metrics: []metric{{Name: "RMSE", Value: 0.9, Lower: true}}}), "ok:RMSE beats the mean predictor")
+	one := &ratingStats{Rows: 10, Std: 0, Min: 1, Counts: []int{10}, Distinct: true}
+	has(t, hintsOf(&data{Ratings: one, Metrics: []metric{{Name: "rmse", Value: 0.5}}}), "info:One rating value")
+}
+
+func TestRunHints(t *testing.T) {
+	m := &rundir.Manifest{Status: "regression", ExitCode: 5,
+		Gate:  &rundir.Gate{Baseline: "base.json", Passed: false, Failed: []string{"ndcg@10", "rmse"}},
+		Split: rundir.SplitInfo{TestRows: 1000, ColdRows: 60}}
+	hs := diagnose(&data{Manifest: m})
+	got := hintsOf(&data{Manifest: m})
+	has(t, got, "bad:Run did not succeed")
+	has(t, got, "bad:Quality gate failed")
+	has(t, got, "warn:Many cold-start test rows") // 6% > 5%
+	if hs[0].Level != levelBad || hs[len(hs)-1].Level != levelWarn {
+		t.Errorf("hints not ordered by severity: %q", got)
+	}
+	for _, h := range hs {
+		if h.Title == "Quality gate failed" && !strings.Contains(h.Text, "ndcg@10, rmse") {
+			t.Errorf("gate text %q does not name the metrics", h.Text)
+		}
+	}
+	m.Split.ColdRows = 50 // exactly 5%: not above the threshold
+	for _, h := range hintsOf(&data{Manifest: m}) {
+		if strings.Contains(h, "cold-start") {
+			t.Errorf("cold rows at 5%% flagged: %q", h)
+		}
+	}
+}
