@@ -121,7 +121,7 @@ func TestPopHints(t *testing.T) {
 		p.Slots += 1000
 		return p
 	}
-	has(t, hintsOf(&data{Pop: mk(4)}), "bad:Popularity collapse")    // 4% < 5%
+	has(t, hintsOf(&data{Pop: mk(4)}), "bad:Popularity collapse")     // 4% < 5%
 	has(t, hintsOf(&data{Pop: mk(8)}), "warn:Low catalogue coverage") // 8% < 10%
 	has(t, hintsOf(&data{Pop: mk(50)}), "ok:Catalogue coverage")      // 50%
 
