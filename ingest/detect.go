@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"github.com/recs-dev/recs/internal/errs"
 	"bytes"
 	"fmt"
+	"github.com/recs-dev/recs/internal/errs"
 	"strconv"
 	"strings"
 )

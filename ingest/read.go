@@ -106,17 +106,17 @@ func ReadFrom(ctx context.Context, name string, r io.Reader, opts Options) (*rat
 
 // state accumulates the table over the sources of one Read.
 type state struct {
-	opts          *Options
-	users, items  *interner
-	u, i          []int32
-	ratings       []float32
-	times         []int64
-	timesKnown    bool // whether the first source decided hasTime
-	hasTime       bool
-	firstTimeSrc  string
-	segs          []segment
-	names         []string
-	report        Report
+	opts           *Options
+	users, items   *interner
+	u, i           []int32
+	ratings        []float32
+	times          []int64
+	timesKnown     bool // whether the first source decided hasTime
+	hasTime        bool
+	firstTimeSrc   string
+	segs           []segment
+	names          []string
+	report         Report
 	uTrans, iTrans []int32
 }
 
