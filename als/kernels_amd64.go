@@ -1,0 +1,93 @@
+//go:build !purego
+
+package als
+
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The AVX-512 kernels (kernels_amd64.s) are used when the CPU and the OS
+// support AVX-512F, unless RECS_ALS_KERNELS=go asks for the portable ones.
+// Each is wrapped to check its slice lengths first: the assembly does not.
+
+//go:noescape
+func gramLowerAVX512(c, b []float64, m, s int)
+
+//go:noescape
+func gatherRowsAVX512(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64)
+
+//go:noescape
+func cholBatchAVX512(a, inv []float64, k int)
+
+//go:noescape
+func solveBatchAVX512(a, inv, b []float64, k int)
+
+//go:noescape
+func dotRowsAVX512(q, b []float32, m, s int, p []float32)
+
+//go:noescape
+func axpyRowsAVX512(out, b []float32, m, s int, coef []float32)
+
+var avx512Kernels = kernels{
+	name: "avx512",
+	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64) {
+		checkStride(s)
+		m := len(idx)
+		if len(dst) < m*s || len(tgt) < m || len(rhs) < s || (scale != nil && len(scale) < m) {
+			panic("als: gatherRows: short buffer")
+		}
+		for _, r := range idx {
+			if r < 0 || int(r+1)*s > len(src) {
+				panic("als: gatherRows: row index out of range")
+			}
+		}
+		gatherRowsAVX512(dst, src, s, idx, scale, tgt, rhs)
+	},
+	gramLower: func(c, b []float64, m, s int) {
+		checkStride(s)
+		if len(c) < s*s || len(b) < m*s {
+			panic("als: gramLower: short buffer")
+		}
+		gramLowerAVX512(c, b, m, s)
+	},
+	cholBatch: func(a, inv []float64, k int) {
+		if len(a) < packedLen(k) || len(inv) < k*lanes {
+			panic("als: cholBatch: short buffer")
+		}
+		cholBatchAVX512(a, inv, k)
+	},
+	solveBatch: func(a, inv, b []float64, k int) {
+		if len(a) < packedLen(k) || len(inv) < k*lanes || len(b) < k*lanes {
+			panic("als: solveBatch: short buffer")
+		}
+		solveBatchAVX512(a, inv, b, k)
+	},
+	dotRows: func(q, b []float32, m, s int, p []float32) {
+		checkStride(s)
+		if len(q) < m || len(b) < m*s || len(p) < s {
+			panic("als: dotRows: short buffer")
+		}
+		dotRowsAVX512(q, b, m, s, p)
+	},
+	axpyRows: func(out, b []float32, m, s int, coef []float32) {
+		checkStride(s)
+		if len(out) < s || len(b) < m*s || len(coef) < m {
+			panic("als: axpyRows: short buffer")
+		}
+		axpyRowsAVX512(out, b, m, s, coef)
+	},
+}
+
+func checkStride(s int) {
+	if s <= 0 || s%16 != 0 {
+		panic("als: row stride must be a positive multiple of 16")
+	}
+}
+
+func init() {
+	if cpu.X86.HasAVX512F && os.Getenv("RECS_ALS_KERNELS") != "go" {
+		active = &avx512Kernels
+	}
+}
