@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
@@ -207,13 +208,17 @@ func flatten(b []byte) ([]kv, error) {
 // lists, each where the manifest's Files map says (else at its default
 // name). Files that do not exist are listed in Inputs.Missing — a failed
 // run may stop before writing them — but a file that exists and cannot be
-// read is an error. A directory with none of them is an error.
+// read is an error. A directory with none of them is an error. Errors
+// about the directory's content are *errs.InputError.
 func FromRunDir(dir string) (Inputs, error) {
 	in := Inputs{RunDir: dir}
 	if st, err := os.Stat(dir); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return in, errs.Inputf(dir, 0, "no such run directory")
+		}
 		return in, err
 	} else if !st.IsDir() {
-		return in, fmt.Errorf("%s: not a directory", dir)
+		return in, errs.Inputf(dir, 0, "not a directory")
 	}
 	found := 0
 	missing := func(path string, err error) (bool, error) {
@@ -226,6 +231,9 @@ func FromRunDir(dir string) (Inputs, error) {
 			return true, nil
 		}
 		if err != nil {
+			if !errs.IsInput(err) {
+				err = &errs.InputError{Err: err} // the message names the file
+			}
 			return false, err
 		}
 		found++
@@ -257,7 +265,7 @@ func FromRunDir(dir string) (Inputs, error) {
 	in.TopK = lists
 
 	if found == 0 {
-		return in, fmt.Errorf("%s: not a run directory (none of %s found)", dir, strings.Join(in.Missing, ", "))
+		return in, errs.Inputf(dir, 0, "not a run directory (none of %s found)", strings.Join(in.Missing, ", "))
 	}
 	return in, nil
 }
