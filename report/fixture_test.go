@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
@@ -93,3 +94,29 @@ func fixtureManifest() *rundir.Manifest {
 		Gate:  &rundir.Gate{Baseline: "runs/20261125T061500Z-aa01bc/metrics.json", Passed: true},
 	}
 }
+
+// fixtureModel is a model with a recorded history: the loss falls as
+// 5000·e^(−i/2) + 1000, training RMSE as 0.6 + 0.4·e^(−i/3), and
+// validation RMSE is a parabola with its minimum at iteration 7, so the
+// report must flag overfitting.
+func fixtureModel(t *ratings.Table) *als.Model {
+	p := als.Default()
+	p.Reg, p.MaxIter, p.Seed = 0.05, 12, 42
+	m := &als.Model{Rank: p.Rank, UserIDs: t.UserIDs, ItemIDs: t.ItemIDs, ID: "als-0123456789abcdef", Params: &p}
+	for i := 1; i <= p.MaxIter; i++ {
+		x := float64(i)
+		m.History = append(m.History, als.Iteration{Iter: i, Loss: 5000*math.Exp(-x/2) + 1000,
+			TrainRMSE: 0.6 + 0.4*math.Exp(-x/3), Metric: "rmse", Validation: 0.95 + 0.002*(x-7)*(x-7),
+			Duration: time.Duration(i) * 10 * time.Millisecond})
+	}
+	return m
+}
+
+// fixtureInputs is the complete sample run of the golden test.
+func fixtureInputs() Inputs {
+	tbl := fixtureTable(1, 400, 300, 6000)
+	return Inputs{RunDir: "runs/20261126T061500Z-3f9a1c", Manifest: fixtureManifest(), Model: fixtureModel(tbl),
+		Train: tbl, TopK: fixtureLists(2, tbl, 10, 1.2)}
+}
+
+func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }

@@ -1,0 +1,150 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/recs-dev/recs/ratings"
+	"github.com/recs-dev/recs/rundir"
+	"github.com/recs-dev/recs/toplist"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/report")
+
+const golden = "../testdata/report/sample.html"
+
+// TestGolden renders the fixture run and compares it with the checked-in
+// page. The expected bytes come from a rendering that was inspected by eye
+// (as a screenshot); -update rewrites it after an intended change.
+func TestGolden(t *testing.T) {
+	var a, b bytes.Buffer
+	if err := Write(&a, fixtureInputs()); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&b, fixtureInputs()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("two renderings of the same inputs differ")
+	}
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, a.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -run TestGolden -update to create it)", err)
+	}
+	if got := a.Bytes(); !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for j := 0; j < min(len(gl), len(wl)); j++ {
+			if gl[j] != wl[j] {
+				t.Fatalf("report differs from %s at line %d:\n got: %.200s\nwant: %.200s\n(-update rewrites the golden file)", golden, j+1, gl[j], wl[j])
+			}
+		}
+		t.Fatalf("report differs from %s in length: %d lines, want %d", golden, len(gl), len(wl))
+	}
+}
+
+// TestSelfContained checks that the page loads nothing: no script, no
+// external style sheet, image, font or frame.
+func TestSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, fixtureInputs()); err != nil {
+		t.Fatal(err)
+	}
+	page := b.String()
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "src=", "href=", "url(", "@import", "xlink:href"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+	// The six plots of the fixture: loss, RMSE, k-curve... (no metrics yet),
+	// rating histogram, long tail, concentration.
+	if n := strings.Count(page, "<svg"); n < 5 {
+		t.Errorf("page has %d inline SVG plots, want at least 5", n)
+	}
+	// The fixture's validation RMSE is worst at the end (parabola with its
+	// minimum at iteration 7): the page must say so, with the threshold.
+	for _, want := range []string{
+		"Validation RMSE got worse: overfitting",
+		"Validation RMSE was best at iteration 7 (0.9500) and ended at 1.0000 in iteration 12, 5.3% worse.",
+		"Threshold: final value worse than the best by &gt; 1.0%",
+		"Many cold-start test rows",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if regexp.MustCompile(`\b(NaN|Inf)\b`).MatchString(page) {
+		t.Error("page shows NaN or Inf")
+	}
+}
+
+// TestEmptyInputs renders a page with nothing to show: it must still be a
+// valid page that says so, not an error.
+func TestEmptyInputs(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, Inputs{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "Nothing to check") || strings.Contains(b.String(), "<svg") {
+		t.Errorf("empty report:\n%s", b.String())
+	}
+}
+
+// TestFromRunDir writes the fixture run to a directory in the formats of
+// the pipeline and reads it back: the report drawn from the directory must
+// be byte-identical to the one drawn from memory.
+func TestFromRunDir(t *testing.T) {
+	in := fixtureInputs()
+	dir := t.TempDir()
+	in.RunDir = dir
+	m := *in.Manifest
+	m.Files = map[string]string{"topk": "lists/top.jsonl"}
+	in.Manifest = &m
+	b, err := jsonMarshal(&m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, rundir.ManifestFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ratings.WriteFile(filepath.Join(dir, rundir.TrainFile), in.Train); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "lists"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta := toplist.Meta{Model: "als-0123456789abcdef", K: 10, GeneratedAt: m.Finished}
+	if err := toplist.WriteFile(filepath.Join(dir, "lists", "top.jsonl"), meta, in.TopK); err != nil {
+		t.Fatal(err)
+	}
+	got, err := FromRunDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Missing) != 1 || got.Missing[0] != rundir.ModelDir {
+		t.Errorf("missing %v, want [model]", got.Missing)
+	}
+	in.Model, in.Missing = nil, []string{rundir.ModelDir}
+	var fromMem, fromDir bytes.Buffer
+	if err := Write(&fromMem, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(&fromDir, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromMem.Bytes(), fromDir.Bytes()) {
+		t.Error("report from the run directory differs from the report from memory")
+	}
+}
