@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/recs-dev/recs/als"
 )
 
 // Params is one point of a search space: the ALS hyperparameters, named as
@@ -19,14 +21,30 @@ type Params struct {
 	Nonnegative bool    `json:"nonnegative" yaml:"nonnegative"`
 	Solver      string  `json:"solver" yaml:"solver"`
 	CGSteps     int     `json:"cg_steps" yaml:"cg_steps"`
+	Biases      bool    `json:"biases" yaml:"biases"`
+	RegMode     string  `json:"reg_mode" yaml:"reg_mode"`
+	RegExponent float64 `json:"reg_exponent" yaml:"reg_exponent"`
+}
+
+// ALS returns the als.Params of p, with the given seed and threads.
+func (p Params) ALS(seed int64, threads int) als.Params {
+	a := als.Default()
+	a.Rank, a.MaxIter, a.Reg, a.Implicit, a.Alpha = p.Rank, p.MaxIter, p.Reg, p.Implicit, p.Alpha
+	a.Nonnegative, a.Solver, a.CGSteps = p.Nonnegative, als.Solver(p.Solver), p.CGSteps
+	a.Biases, a.RegMode, a.RegExponent = p.Biases, als.RegMode(p.RegMode), p.RegExponent
+	a.Seed, a.Threads = seed, threads
+	return a
 }
 
 // DefaultParams returns the values a parameter takes when a space does not
-// mention it: Spark MLlib's ALS defaults (rank 10, maxIter 10, regParam
-// 0.1, explicit, alpha 1), the Cholesky solver and 3 conjugate-gradient
-// steps, as in `recs train`'s built-in configuration.
+// mention it: als.Default's, which are Spark MLlib's ALS defaults (rank 10,
+// maxIter 10, regParam 0.1, explicit, alpha 1) with the Cholesky solver, 3
+// conjugate-gradient steps, no biases and Spark's λ·n_u regularisation.
 func DefaultParams() Params {
-	return Params{Rank: 10, MaxIter: 10, Reg: 0.1, Alpha: 1, Solver: "cholesky", CGSteps: 3}
+	a := als.Default()
+	return Params{Rank: a.Rank, MaxIter: a.MaxIter, Reg: a.Reg, Implicit: a.Implicit, Alpha: a.Alpha,
+		Nonnegative: a.Nonnegative, Solver: string(a.Solver), CGSteps: a.CGSteps, Biases: a.Biases,
+		RegMode: string(a.RegMode), RegExponent: a.RegExponent}
 }
 
 // kind is the type of a parameter's values.
@@ -90,6 +108,16 @@ var params = []paramDef{
 	{"nonnegative", kindBool, func(p *Params) any { return p.Nonnegative }, func(p *Params, v any) { p.Nonnegative = v.(bool) }, nil},
 	{"solver", kindString, func(p *Params) any { return p.Solver }, func(p *Params, v any) { p.Solver = v.(string) }, oneOf("cholesky", "cg")},
 	{"cg_steps", kindInt, func(p *Params) any { return p.CGSteps }, func(p *Params, v any) { p.CGSteps = v.(int) }, positiveInt},
+	{"biases", kindBool, func(p *Params) any { return p.Biases }, func(p *Params, v any) { p.Biases = v.(bool) }, nil},
+	{"reg_mode", kindString, func(p *Params) any { return p.RegMode }, func(p *Params, v any) { p.RegMode = v.(string) }, oneOf("spark", "plain", "frequency")},
+	{"reg_exponent", kindFloat, func(p *Params) any { return p.RegExponent }, func(p *Params, v any) { p.RegExponent = v.(float64) }, unitInterval},
+}
+
+func unitInterval(v any) error {
+	if f := v.(float64); !(f >= 0 && f <= 1) {
+		return fmt.Errorf("must be in [0, 1], not %v", f)
+	}
+	return nil
 }
 
 // ParamNames returns the names of the tunable parameters in canonical order.
@@ -120,7 +148,10 @@ func (p Params) Get(name string) any {
 	return d.get(&p)
 }
 
-// Validate checks every parameter against its valid values.
+// Validate checks every parameter against its valid values and the
+// combination against als.Params.Validate (biases only for explicit
+// feedback, frequency regularisation only for implicit, nonnegative only
+// with the Cholesky solver, ...).
 func (p Params) Validate() error {
 	for _, d := range params {
 		if d.valid == nil {
@@ -130,7 +161,7 @@ func (p Params) Validate() error {
 			return fmt.Errorf("%s %w", d.name, err)
 		}
 	}
-	return nil
+	return p.ALS(0, 0).Validate()
 }
 
 // key is a canonical text of p, equal for equal points; it identifies a

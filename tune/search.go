@@ -263,8 +263,17 @@ func plan(space Space, opts Options) ([]Trial, []Params, error) {
 		if opts.Budget > 0 && n > opts.Budget {
 			return nil, nil, fmt.Errorf("the grid has %d points, more than the budget of %d trials: raise the budget or use random search", n, opts.Budget)
 		}
-		if points, err = space.Grid(); err != nil {
+		all, err := space.Grid()
+		if err != nil {
 			return nil, nil, err
+		}
+		for _, p := range all {
+			if p.Validate() == nil {
+				points = append(points, p)
+			}
+		}
+		if len(points) == 0 {
+			return nil, nil, fmt.Errorf("every point of the grid is a combination ALS rejects: %v", all[0].Validate())
 		}
 	case Random:
 		points = sampleDistinct(space, opts.Seed, opts.Budget)
@@ -272,11 +281,12 @@ func plan(space Space, opts Options) ([]Trial, []Params, error) {
 		n := halvingStart(opts.Budget, opts.Eta, opts.Rungs)
 		points = sampleDistinct(space, opts.Seed, n)
 	}
+	if len(points) == 0 {
+		p := space.Sample(rand.New(rand.NewPCG(uint64(opts.Seed), 0)))
+		return nil, nil, fmt.Errorf("no valid point in the space (for instance %s: %v)", p, p.Validate())
+	}
 	trials := make([]Trial, len(points))
 	for i, p := range points {
-		if err := p.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("point %d (%s): %w", i+1, p, err)
-		}
 		trials[i] = Trial{ID: i + 1, Config: i + 1, Params: p}
 	}
 	if opts.Strategy == Halving {
@@ -287,9 +297,10 @@ func plan(space Space, opts Options) ([]Trial, []Params, error) {
 	return trials, points, nil
 }
 
-// sampleDistinct draws up to n distinct points from a generator seeded with
-// seed. When the space has fewer than n points it returns them all, in the
-// order first drawn.
+// sampleDistinct draws up to n distinct valid points from a generator
+// seeded with seed; draws that repeat a point or that ALS rejects (see
+// Params.Validate) are drawn again. When the space has fewer than n points
+// it returns them all, in the order first drawn.
 func sampleDistinct(space Space, seed int64, n int) []Params {
 	if size := space.size(); size >= 0 && size < n {
 		n = size
@@ -301,7 +312,9 @@ func sampleDistinct(space Space, seed int64, n int) []Params {
 		p := space.Sample(rng)
 		if k := p.key(); !seen[k] {
 			seen[k] = true
-			out = append(out, p)
+			if p.Validate() == nil {
+				out = append(out, p)
+			}
 		}
 	}
 	return out

@@ -378,3 +378,30 @@ func TestJournalTornLine(t *testing.T) {
 		t.Errorf("damaged journal: %v", err)
 	}
 }
+
+// TestInvalidCombinationsSkipped: combinations ALS rejects (biases with
+// implicit feedback) are left out of grids and redrawn in random search.
+func TestInvalidCombinationsSkipped(t *testing.T) {
+	s := mustSpace(t, "implicit: [false, true]\nbiases: [false, true]\nreg: 10\nrank: 64\n")
+	res, err := Search(context.Background(), s, quadratic, Options{Strategy: Grid, Metric: "ndcg@10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2 × 2 = 4 points, of which implicit with biases is invalid: 3 remain.
+	if len(res.Trials) != 3 {
+		t.Fatalf("%d trials, want 3", len(res.Trials))
+	}
+	for _, r := range res.Trials {
+		if r.Params.Implicit && r.Params.Biases {
+			t.Errorf("trial %d fits biases with implicit feedback", r.ID)
+		}
+	}
+	res, err = Search(context.Background(), s, quadratic, Options{Strategy: Random, Metric: "ndcg@10", Budget: 10, Seed: 1})
+	if err != nil || len(res.Trials) != 3 {
+		t.Errorf("random search over 3 valid points: %d trials, %v", len(res.Trials), err)
+	}
+	bad := mustSpace(t, "implicit: true\nbiases: true\n")
+	if _, err := Search(context.Background(), bad, quadratic, Options{Strategy: Grid, Metric: "ndcg@10"}); err == nil || !strings.Contains(err.Error(), "biases are for explicit ratings") {
+		t.Errorf("space of invalid points only: %v", err)
+	}
+}
