@@ -237,6 +237,22 @@ func (p *popularity) RareShare(minCount int) float64 {
 	return share(rc, p.Slots-p.Unknown)
 }
 
+// Lift is the popularity lift of the lists: the mean training count of a
+// recommended item (weighted by the slots it takes) over the mean training
+// count of a catalogue item. 1 is what lists drawn at random from the
+// catalogue would show; a popularity ranking shows several times that.
+func (p *popularity) Lift() float64 {
+	if len(p.Train) == 0 || p.TrainTotal == 0 || p.Slots-p.Unknown == 0 {
+		return math.NaN()
+	}
+	var w float64
+	for j, c := range p.Train {
+		w += float64(c) * float64(p.Recs[j])
+	}
+	recMean := w / float64(p.Slots-p.Unknown)
+	return recMean / (float64(p.TrainTotal) / float64(len(p.Train)))
+}
+
 // Gini returns the Gini coefficient of xs (0: all equal; → 1: one item
 // takes everything), from the sorted-values formula
 // G = Σ_i (2i − n − 1)·x_(i) / (n·Σx) with x_(i) ascending, i = 1..n.

@@ -125,18 +125,32 @@ func TestPopHints(t *testing.T) {
 	has(t, hintsOf(&data{Pop: mk(8)}), "warn:Low catalogue coverage") // 8% < 10%
 	has(t, hintsOf(&data{Pop: mk(50)}), "ok:Catalogue coverage")      // 50%
 
-	// Items 95..99 have 5..1 ratings (< rareCount for 4..1): put 90% of
-	// the slots there.
+	// Lift: one slot on each of the 100 items (training counts 100..1,
+	// mean 50.5) has lift 1; 900 more slots on item 99 (1 rating) pull it
+	// to (5050 + 900)/1000 / 50.5 = 0.118 < 1.5.
 	p := &popularity{Train: make([]int, 100), Recs: make([]int, 100), K: 10}
 	for j := range p.Train {
 		p.Train[j] = 100 - j
-	}
-	for j := 0; j < 100; j++ {
+		p.TrainTotal += p.Train[j]
 		p.Recs[j] = 1
 	}
-	p.Recs[99] = 900
-	p.Slots, p.Recommend = 999, 100
-	has(t, hintsOf(&data{Pop: p}), "warn:Lists dominated by rarely rated items")
+	p.Slots, p.Recommend = 100, 100
+	if l := p.Lift(); math.Abs(l-1) > 1e-12 {
+		t.Errorf("lift of one slot per item = %v, want 1", l)
+	}
+	p.Recs[99] += 900
+	p.Slots += 900
+	if l := p.Lift(); math.Abs(l-5950.0/1000/50.5) > 1e-12 {
+		t.Errorf("lift = %v, want %v", l, 5950.0/1000/50.5)
+	}
+	has(t, hintsOf(&data{Pop: p}), "warn:Lists favour rarely rated items")
+	// Head-heavy lists (collapse case above: 1 004 slots, 1 000 on the
+	// most-rated item) are not flagged as favouring rare items.
+	for _, h := range hintsOf(&data{Pop: mk(4)}) {
+		if strings.Contains(h, "rarely rated") {
+			t.Errorf("popular lists flagged: %q", h)
+		}
+	}
 }
 
 func TestRMSEHint(t *testing.T) {

@@ -373,6 +373,7 @@ func popSection(d *data, pg *page) error {
 			kv{fmt.Sprintf("top 1%% items (%s): share of ratings → of recommendations", count(n1)), pct(t1) + " → " + pct(r1)},
 			kv{fmt.Sprintf("top 10%% items (%s): share of ratings → of recommendations", count(n10)), pct(t10) + " → " + pct(r10)},
 			kv{fmt.Sprintf("recommendations of items with < %d ratings", rareCount), pct(p.RareShare(rareCount))},
+			kv{"popularity lift (mean ratings of a recommended item ÷ of a catalogue item)", fixed(p.Lift(), 2) + "×"},
 			kv{"Gini of training counts", fixed(gini(p.Train), 3)},
 			kv{"Gini of recommendation counts", fixed(gini(p.Recs), 3)},
 		)
