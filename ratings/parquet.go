@@ -66,11 +66,17 @@ const ParquetRowGroupRows = 1 << 20
 func WriteParquet(w io.Writer, t *Table) error {
 	userInts := canonicalInts(t.UserIDs)
 	itemInts := canonicalInts(t.ItemIDs)
+	// Id columns are handed to the writer as Arrow dictionary arrays (the
+	// ids a row group uses, and int32 indices into them), which it writes
+	// as Parquet dictionary pages without hashing every row. The Arrow
+	// schema is not stored in the file, so readers see plain INT64 or UTF8
+	// columns.
 	idType := func(ints []int64) arrow.DataType {
+		vt := arrow.DataType(arrow.BinaryTypes.String)
 		if ints != nil {
-			return arrow.PrimitiveTypes.Int64
+			vt = arrow.PrimitiveTypes.Int64
 		}
-		return arrow.BinaryTypes.String
+		return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: vt}
 	}
 	fields := []arrow.Field{
 		{Name: "user", Type: idType(userInts)},
@@ -85,6 +91,12 @@ func WriteParquet(w io.Writer, t *Table) error {
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
 		parquet.WithCreatedBy("recs"),
+		// Statistics of dictionary columns would cost a hash per row.
+		parquet.WithStatsFor("user", false),
+		parquet.WithStatsFor("item", false),
+		// Timestamps are nearly all distinct: a dictionary would only
+		// cost time before the writer falls back to plain encoding.
+		parquet.WithDictionaryFor("timestamp", false),
 	)
 	bw := bufio.NewWriterSize(w, 1<<20)
 	// The parquet writer closes a sink that is an io.Closer; hide Close so
@@ -93,15 +105,14 @@ func WriteParquet(w io.Writer, t *Table) error {
 	if err != nil {
 		return fmt.Errorf("ratings: parquet: %w", err)
 	}
-	mem := memory.DefaultAllocator
+	users := newDictChunker(t.UserIDs, userInts)
+	items := newDictChunker(t.ItemIDs, itemInts)
 	n := t.Len()
-	ubuf := make([]int64, 0, min(n, ParquetRowGroupRows))
-	ibuf := make([]int64, 0, min(n, ParquetRowGroupRows))
 	for lo := 0; lo < n; lo += ParquetRowGroupRows {
 		hi := min(lo+ParquetRowGroupRows, n)
 		cols := make([]arrow.Array, 0, len(fields))
-		cols = append(cols, idArray(mem, t.Users[lo:hi], t.UserIDs, userInts, &ubuf))
-		cols = append(cols, idArray(mem, t.Items[lo:hi], t.ItemIDs, itemInts, &ibuf))
+		cols = append(cols, users.chunk(t.Users[lo:hi], fields[0].Type))
+		cols = append(cols, items.chunk(t.Items[lo:hi], fields[1].Type))
 		cols = append(cols, array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, hi-lo,
 			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(t.Ratings[lo:hi]))}, nil, 0, 0)))
 		if t.HasTimes() {
@@ -125,30 +136,65 @@ func WriteParquet(w io.Writer, t *Table) error {
 	return bw.Flush()
 }
 
-// idArray returns the id column of rows idx: int64 values from ints (via
-// buf) when the dictionary is numeric, else strings.
-func idArray(mem memory.Allocator, idx []int32, ids []string, ints []int64, buf *[]int64) arrow.Array {
-	if ints != nil {
-		b := (*buf)[:0]
-		for _, v := range idx {
-			b = append(b, ints[v])
+// dictChunker turns a slice of dense indices into an Arrow dictionary
+// array holding only the ids the slice uses, in order of first use.
+type dictChunker struct {
+	ids   []string
+	ints  []int64 // ids as integers, or nil for strings
+	local []int32 // dense index -> local index + 1; 0 = unused in this chunk
+	used  []int32 // dense indices used in this chunk, in order
+	idx   []int32 // local indices of the chunk's rows
+}
+
+func newDictChunker(ids []string, ints []int64) *dictChunker {
+	return &dictChunker{ids: ids, ints: ints, local: make([]int32, len(ids))}
+}
+
+func (c *dictChunker) chunk(rows []int32, dt arrow.DataType) arrow.Array {
+	for _, d := range c.used {
+		c.local[d] = 0
+	}
+	c.used = c.used[:0]
+	if cap(c.idx) < len(rows) {
+		c.idx = make([]int32, len(rows))
+	}
+	idx := c.idx[:len(rows)]
+	for r, d := range rows {
+		k := c.local[d]
+		if k == 0 {
+			c.used = append(c.used, d)
+			k = int32(len(c.used))
+			c.local[d] = k
 		}
-		*buf = b
-		return array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(b),
-			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(b))}, nil, 0, 0))
+		idx[r] = k - 1
 	}
-	sb := array.NewStringBuilder(mem)
-	defer sb.Release()
-	total := 0
-	for _, v := range idx {
-		total += len(ids[v])
+	var dict arrow.Array
+	if c.ints != nil {
+		vals := make([]int64, len(c.used))
+		for i, d := range c.used {
+			vals[i] = c.ints[d]
+		}
+		dict = array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(vals),
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(vals))}, nil, 0, 0))
+	} else {
+		sb := array.NewStringBuilder(memory.DefaultAllocator)
+		total := 0
+		for _, d := range c.used {
+			total += len(c.ids[d])
+		}
+		sb.Reserve(len(c.used))
+		sb.ReserveData(total)
+		for _, d := range c.used {
+			sb.Append(c.ids[d])
+		}
+		dict = sb.NewArray()
+		sb.Release()
 	}
-	sb.Reserve(len(idx))
-	sb.ReserveData(total)
-	for _, v := range idx {
-		sb.Append(ids[v])
-	}
-	return sb.NewArray()
+	defer dict.Release()
+	indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, len(idx),
+		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nil, 0, 0))
+	defer indices.Release()
+	return array.NewDictionaryArray(dt, indices, dict)
 }
 
 // canonicalInts returns the dictionary as int64 values when every id is the
@@ -685,7 +731,7 @@ type idRef struct {
 }
 
 func newIDDict(rows int) *idDict {
-	return &idDict{smallMax: max(1<<20, 2*rows), ints: map[int64]int32{}, strs: map[string]int32{}}
+	return &idDict{smallMax: max(1<<20, min(2*rows, 1<<24)), ints: map[int64]int32{}, strs: map[string]int32{}}
 }
 
 func (d *idDict) int(v int64) int32 {
