@@ -105,7 +105,8 @@ func diagnose(d *data) []hint {
 }
 
 func runHints(m *rundir.Manifest, add func(hint)) {
-	if m.Status != "" && m.Status != "ok" {
+	gateFailed := m.Gate != nil && !m.Gate.Passed
+	if m.Status != "" && m.Status != "ok" && !(m.Status == "regression" && gateFailed) {
 		text := fmt.Sprintf("The run ended with status %q (exit code %d).", m.Status, m.ExitCode)
 		if m.Error != "" {
 			text += " Error: " + m.Error

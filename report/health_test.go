@@ -167,8 +167,17 @@ func TestRunHints(t *testing.T) {
 		Split: rundir.SplitInfo{TestRows: 1000, ColdRows: 60}}
 	hs := diagnose(&data{Manifest: m})
 	got := hintsOf(&data{Manifest: m})
-	has(t, got, "bad:Run did not succeed")
 	has(t, got, "bad:Quality gate failed")
+	for _, h := range got {
+		if h == "bad:Run did not succeed" {
+			t.Error("a regression run with a failed gate gets a second, redundant problem hint")
+		}
+	}
+	failed := &rundir.Manifest{Status: "failed", ExitCode: 3, Error: "ratings.csv:7: rating \"x\" is not a number"}
+	fh := diagnose(&data{Manifest: failed})
+	if len(fh) != 1 || fh[0].Title != "Run did not succeed" || !strings.Contains(fh[0].Text, "ratings.csv:7") {
+		t.Errorf("failed run: hints %+v, want one naming the error", fh)
+	}
 	has(t, got, "warn:Many cold-start test rows") // 6% > 5%
 	if hs[0].Level != levelBad || hs[len(hs)-1].Level != levelWarn {
 		t.Errorf("hints not ordered by severity: %q", got)

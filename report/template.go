@@ -27,7 +27,8 @@ h3{font-size:14px;font-weight:600;margin:0 0 6px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(128px,1fr));gap:12px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px}
 .card .l{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.card .v{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px}
+.card .v{font-size:22px;font-weight:600;font-variant-numeric:tabular-nums;margin-top:2px;overflow-wrap:anywhere}
+.card.ok .v,.card.bad .v{font-size:19px}
 .card .n{color:var(--muted);font-size:12px}
 .card.ok .v{color:var(--ok)}.card.bad .v{color:var(--bad)}
 .hints{display:grid;gap:8px}
