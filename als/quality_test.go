@@ -225,9 +225,12 @@ func TestML100KBestExplicit(t *testing.T) {
 	}
 }
 
+// bestExplicit are the best settings of a grid over rank {5, 8, 10, 20} ×
+// λ {0.08, 0.1, 0.12, 0.15} × biases {off, on} (15 iterations, seed 42),
+// without and with biases: 0.9213 and 0.9184 when found.
 var bestExplicit = []Params{
-	{Rank: 10, MaxIter: 15, Reg: 0.1, Seed: 42},
-	{Rank: 10, MaxIter: 15, Reg: 0.1, Seed: 42, Biases: true},
+	{Rank: 5, MaxIter: 15, Reg: 0.12, Seed: 42},
+	{Rank: 20, MaxIter: 15, Reg: 0.15, Seed: 42, Biases: true},
 }
 
 // TestML100KImplicit: Recommenders' protocol (stratified by item, 75/25,
@@ -253,7 +256,14 @@ func TestML100KImplicit(t *testing.T) {
 	}
 }
 
+// bestImplicit are good settings of a grid over α {0.5, 1, 2, 3, 5} and λ
+// for each regularisation mode (rank 64, 15 iterations, CG, seed 42); when
+// found, NDCG@10 / precision@10 were: plain λ 50 α 2, 0.484/0.421;
+// frequency λ 0.05 α 1, 0.489/0.423; Spark's λ·n_u, λ 0.375 α 1,
+// 0.484/0.420. The exact (Cholesky) solver is checked on the first.
 var bestImplicit = []Params{
-	{Rank: 64, MaxIter: 15, Reg: 20, Implicit: true, Alpha: 2, RegMode: RegPlain, Seed: 42},
-	{Rank: 64, MaxIter: 15, Reg: 20, Implicit: true, Alpha: 2, RegMode: RegPlain, Seed: 42, Solver: SolverCG},
+	{Rank: 64, MaxIter: 15, Reg: 50, Implicit: true, Alpha: 2, RegMode: RegPlain, Seed: 42, Solver: SolverCG},
+	{Rank: 64, MaxIter: 15, Reg: 50, Implicit: true, Alpha: 2, RegMode: RegPlain, Seed: 42},
+	{Rank: 64, MaxIter: 15, Reg: 0.05, Implicit: true, Alpha: 1, RegMode: RegFrequency, Seed: 42, Solver: SolverCG},
+	{Rank: 64, MaxIter: 15, Reg: 0.375, Implicit: true, Alpha: 1, Seed: 42, Solver: SolverCG},
 }
