@@ -91,7 +91,7 @@ func detectLayout(first []byte, name string, o *Options) (*layout, error) {
 			if i, err := strconv.Atoi(o.RatingCol); err == nil {
 				ri = i
 			}
-			lay.header = ri >= nf || !isNumber([]byte(fields[ri]))
+			lay.header = ri >= nf || !looksNumeric(fields[ri])
 		}
 	}
 	if named && !lay.header {
@@ -99,9 +99,16 @@ func detectLayout(first []byte, name string, o *Options) (*layout, error) {
 	}
 
 	roles := [4]string{"user", "item", "rating", "time"}
+	// Without a header the time column defaults to column 3 only when no
+	// other column was placed by hand.
+	explicit := specs[0] != "" || specs[1] != "" || specs[2] != ""
 	var cols [4]int
 	for k, role := range roles {
-		c, err := resolveColumn(role, specs[k], fields, lay.header)
+		spec := specs[k]
+		if role == "time" && spec == "" && explicit && !lay.header {
+			spec = NoColumn
+		}
+		c, err := resolveColumn(role, spec, fields, lay.header)
 		if err != nil {
 			return nil, errs.Inputf(name, 1, "%v", err)
 		}
@@ -204,4 +211,11 @@ func resolveColumn(role, spec string, header []string, hasHeader bool) (int, err
 		return -1, nil
 	}
 	return 0, fmt.Errorf("no %s column in the header %q; name it with %s", role, header, flag)
+}
+
+// looksNumeric tells a data line's rating field from a header's column
+// name: a number starts with a digit, a sign or a point.
+func looksNumeric(f string) bool {
+	f = strings.TrimSpace(f)
+	return f != "" && strings.ContainsRune("0123456789+-.", rune(f[0]))
 }

@@ -106,7 +106,8 @@ type Options struct {
 	// UserCol, ItemCol, RatingCol and TimeCol map the columns: a header
 	// name, or a 0-based index. Empty: well-known names from the header
 	// (userId, movieId, itemId, rating, timestamp, ...), or columns 0, 1,
-	// 2 and 3 without a header. TimeCol NoColumn: no timestamps.
+	// 2 and 3 without a header (3 only when the line has 4 fields and no
+	// other column was given). TimeCol NoColumn: no timestamps.
 	UserCol, ItemCol, RatingCol, TimeCol string
 
 	// SkipBad skips bad lines instead of failing; the Report counts them

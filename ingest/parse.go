@@ -360,9 +360,3 @@ func clip(b []byte) string {
 	}
 	return string(b)
 }
-
-// isNumber reports whether b parses as a finite rating.
-func isNumber(b []byte) bool {
-	_, msg := parseRating(b)
-	return msg == ""
-}

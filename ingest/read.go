@@ -15,13 +15,17 @@ import (
 	"github.com/recs-dev/recs/ratings"
 )
 
-// Chunking. A chunk is at least chunkSize bytes of whole lines (more when
-// a single line is longer); lines longer than maxLine are an error.
+// Chunking. A chunk is up to chunkSize bytes of whole lines (more when a
+// single line is longer); lines longer than maxLine are an error. The
+// first line (header or data) must fit in peekSize.
 const (
-	chunkSize = 4 << 20
-	peekSize  = 64 << 10
-	maxLine   = 64 << 20
+	peekSize = 64 << 10
+	maxLine  = 64 << 20
 )
+
+// chunkSize is a variable so that tests can cut small inputs into many
+// chunks.
+var chunkSize = 4 << 20
 
 // Read reads the sources (paths; "-" is opts.Stdin) into one table, in
 // order, and resolves duplicate (user, item) pairs. Errors about the data
@@ -188,7 +192,7 @@ func (st *state) readText(ctx context.Context, s *source) error {
 			l = b[:nl]
 		}
 		l = bytes.TrimSuffix(l, []byte("\r"))
-		if len(bytes.TrimSpace(l)) > 0 {
+		if len(l) > 0 {
 			first = l
 			break
 		}
