@@ -23,25 +23,19 @@ type Mapping struct {
 // hash lookup per dictionary entry, not per row.
 func MapTable(m *als.Model, t *ratings.Table) *Mapping {
 	mp := &Mapping{Users: make([]int32, len(t.UserIDs)), Items: make([]int32, len(t.ItemIDs))}
-	mp.UsersFound = mapIDs(mp.Users, t.UserIDs, m.UserIDs)
-	mp.ItemsFound = mapIDs(mp.Items, t.ItemIDs, m.ItemIDs)
+	mp.UsersFound = mapIDs(mp.Users, t.UserIDs, m.UserIndex)
+	mp.ItemsFound = mapIDs(mp.Items, t.ItemIDs, m.ItemIndex)
 	return mp
 }
 
-func mapIDs(dst []int32, ids, model []string) int {
-	idx := make(map[string]int32, len(model))
-	for i, id := range model {
-		idx[id] = int32(i)
-	}
+func mapIDs(dst []int32, ids []string, index func(string) (int, bool)) int {
 	found := 0
 	for j, id := range ids {
-		r, ok := idx[id]
-		if !ok {
-			r = -1
-		} else {
+		dst[j] = -1
+		if r, ok := index(id); ok {
+			dst[j] = int32(r)
 			found++
 		}
-		dst[j] = r
 	}
 	return found
 }

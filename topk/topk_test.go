@@ -337,7 +337,7 @@ func TestRecommendAndErrors(t *testing.T) {
 			t.Fatalf("user %d: %v, want %v", u, items, want)
 		}
 	}
-	bad := *m
+	bad := intModel(2, 10, 8, 3)
 	bad.UserFactors = bad.UserFactors[1:]
 	for _, tc := range []struct {
 		name string
@@ -345,7 +345,7 @@ func TestRecommendAndErrors(t *testing.T) {
 		opts Options
 	}{
 		{"k=0", m, Options{K: 0}},
-		{"bad model", &bad, Options{K: 1}},
+		{"bad model", bad, Options{K: 1}},
 		{"user out of range", m, Options{K: 1, Users: []int32{10}}},
 		{"exclusion size", m, Options{K: 1, Exclude: NewExclusionLists(make([][]int32, 3))}},
 	} {
@@ -382,7 +382,7 @@ func TestExclusionFromTable(t *testing.T) {
 	b := ratings.NewBuilder(false)
 	b.Add("b", "z", 5, 0)
 	b.Add("b", "x", 5, 0)
-	b.Add("b", "z", 4, 0)     // duplicate pair
+	b.Add("b", "z", 4, 0)      // duplicate pair
 	b.Add("nobody", "x", 1, 0) // unknown user
 	b.Add("a", "w", 1, 0)      // unknown item
 	b.Add("c", "x", 1, 0)
