@@ -1,0 +1,562 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+
+	"github.com/recs-dev/recs/internal/azure"
+	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// Defaults of the Cosmos DB target.
+const (
+	DefaultDatabase  = "recommendations"
+	DefaultContainer = "user_recommendations"
+)
+
+// DocumentShape is the JSON shape of a user's document.
+type DocumentShape string
+
+const (
+	// ShapeFull: {"id":"<user>","items":[{"id":"<item>","score":s},…],
+	// "model":"<model id>","generatedAt":"<RFC 3339>"}.
+	ShapeFull DocumentShape = "full"
+	// ShapeReference: the Azure reference architecture's
+	// {"id":"<user>","MovieId":["<item>",…]} (no scores).
+	ShapeReference DocumentShape = "reference"
+)
+
+// ParseShape returns the shape named s.
+func ParseShape(s string) (DocumentShape, error) {
+	switch DocumentShape(s) {
+	case ShapeFull, ShapeReference:
+		return DocumentShape(s), nil
+	}
+	return "", fmt.Errorf("document shape %q: want full or reference", s)
+}
+
+// NewCosmosClient returns a client of the Cosmos DB account at endpoint,
+// authenticated by key or, when key is empty, by Azure AD
+// (azidentity.DefaultAzureCredential: environment, workload identity,
+// managed identity, Azure CLI). opts may be nil; unless opts sets
+// Retry.MaxRetries, the SDK's own retries are turned off because CosmosSink
+// retries (and counts, and paces) every request itself. Errors never
+// contain the key.
+func NewCosmosClient(endpoint, key string, opts *azcosmos.ClientOptions) (*azcosmos.Client, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("cosmos endpoint %q is not an https:// URL", azure.ScrubString(endpoint, key))
+	}
+	o := azcosmos.ClientOptions{}
+	if opts != nil {
+		o = *opts
+	}
+	if o.Retry.MaxRetries == 0 {
+		o.Retry.MaxRetries = -1
+	}
+	if key != "" {
+		cred, err := azcosmos.NewKeyCredential(key)
+		if err != nil {
+			return nil, fmt.Errorf("cosmos key: %v", azure.ScrubString(err.Error(), key))
+		}
+		c, err := azcosmos.NewClientWithKey(endpoint, cred, &o)
+		return c, azure.Scrub(err, key)
+	}
+	cred, err := azidentity.NewDefaultAzureCredential(nil)
+	if err != nil {
+		return nil, fmt.Errorf("no Cosmos key and no Azure AD credential: %v", err)
+	}
+	return azcosmos.NewClient(endpoint, cred, &o)
+}
+
+// CosmosSink upserts one document per user into a Cosmos DB container
+// (created if missing, partition key /id), with bounded adaptive
+// concurrency and retries (see the package documentation).
+type CosmosSink struct {
+	Client    *azcosmos.Client
+	Database  string        // "": DefaultDatabase
+	Container string        // "": DefaultContainer
+	Shape     DocumentShape // "": ShapeFull
+	// TTL, when positive, gives every document a "ttl" of that many
+	// seconds, so users absent from later runs age out. The container's
+	// default TTL is switched on (-1: no expiry unless a document says so)
+	// if it is off.
+	TTL int
+
+	MaxConcurrency int // upper bound of the AIMD window; 0: 32
+	// MaxRetries bounds the retries of one document after transient
+	// failures (408, 449, 5xx, connection errors, timeouts); 0: 8.
+	MaxRetries int
+	// MaxThrottles bounds the 429s one document may receive; 0: 100.
+	MaxThrottles   int
+	Backoff        Backoff       // waits between transient retries
+	RequestTimeout time.Duration // per attempt; 0: 30 s
+
+	// Checkpoint is the path of the checkpoint file ("": none). It is
+	// rewritten every CheckpointEvery (0: 2 s) and at the end.
+	Checkpoint      string
+	CheckpointEvery time.Duration
+	// Resume skips the lists that the checkpoint shows written by an
+	// interrupted run with the same model, lists and target.
+	Resume bool
+
+	Secrets  []string     // removed from error messages (the key)
+	Progress *Counters    // optional live counters
+	Log      *slog.Logger // optional
+}
+
+func (s *CosmosSink) defaults() (CosmosSink, error) {
+	d := *s
+	if d.Client == nil {
+		return d, errors.New("export: CosmosSink without a client")
+	}
+	if d.Database == "" {
+		d.Database = DefaultDatabase
+	}
+	if d.Container == "" {
+		d.Container = DefaultContainer
+	}
+	if d.Shape == "" {
+		d.Shape = ShapeFull
+	}
+	if _, err := ParseShape(string(d.Shape)); err != nil {
+		return d, err
+	}
+	if d.TTL < 0 {
+		return d, fmt.Errorf("ttl %d is negative", d.TTL)
+	}
+	if d.MaxConcurrency <= 0 {
+		d.MaxConcurrency = 32
+	}
+	if d.MaxRetries <= 0 {
+		d.MaxRetries = 8
+	}
+	if d.MaxThrottles <= 0 {
+		d.MaxThrottles = 100
+	}
+	if d.RequestTimeout <= 0 {
+		d.RequestTimeout = 30 * time.Second
+	}
+	if d.CheckpointEvery <= 0 {
+		d.CheckpointEvery = 2 * time.Second
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return d, nil
+}
+
+func (s *CosmosSink) target() string {
+	host := s.Client.Endpoint()
+	if u, err := url.Parse(host); err == nil {
+		host = u.Host
+	}
+	return fmt.Sprintf("%s/%s/%s shape=%s ttl=%d", host, s.Database, s.Container, s.Shape, s.TTL)
+}
+
+// Publish implements Sink.
+func (s *CosmosSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource) (Stats, error) {
+	start := time.Now()
+	c := countersOr(s.Progress)
+	d, err := s.defaults()
+	if err != nil {
+		return Stats{}, err
+	}
+	err = d.publish(ctx, meta, src, c)
+	st := c.snapshot(start)
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		err = ctx.Err()
+	case !errs.IsInput(err):
+		err = errs.Service("cosmos", azure.Scrub(err, s.Secrets...))
+	}
+	return st, err
+}
+
+type upsertJob struct {
+	seq  int64
+	list toplist.List
+}
+
+func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src ListSource, c *Counters) error {
+	cc, err := s.ensureContainer(parent, c)
+	if err != nil {
+		return err
+	}
+	cp := &Checkpoint{Target: s.target(), Model: meta.Model, GeneratedAt: meta.GeneratedAt.UTC()}
+	var skip int64
+	var skipUser string
+	if s.Checkpoint != "" && s.Resume {
+		old, err := ReadCheckpoint(s.Checkpoint)
+		switch {
+		case err != nil:
+			return err
+		case old == nil:
+			s.Log.Info("no checkpoint; writing every document", "checkpoint", s.Checkpoint)
+		case old.Target != cp.Target || old.Model != cp.Model || !old.GeneratedAt.Equal(cp.GeneratedAt):
+			s.Log.Warn("checkpoint is for another run; writing every document", "checkpoint", s.Checkpoint,
+				"checkpoint_model", old.Model, "model", meta.Model)
+		default:
+			skip, skipUser = old.Done, old.LastUser
+			s.Log.Info("resuming", "skip", skip, "checkpoint", s.Checkpoint)
+		}
+	}
+
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	lim := newAIMD(1, s.MaxConcurrency, s.MaxConcurrency)
+	tr := &tracker{next: skip, lastUser: skipUser, done: map[int64]string{}}
+
+	// The checkpoint writer: every CheckpointEvery and once at the end.
+	ckDone := make(chan struct{})
+	var ckWG sync.WaitGroup
+	saveCheckpoint := func(complete bool) {
+		if s.Checkpoint == "" {
+			return
+		}
+		cp.Done, cp.LastUser = tr.watermark()
+		cp.Complete = complete
+		if err := writeCheckpoint(s.Checkpoint, cp); err != nil {
+			s.Log.Warn("cannot write checkpoint", "checkpoint", s.Checkpoint, "err", err)
+		}
+	}
+	ckWG.Add(1)
+	go func() {
+		defer ckWG.Done()
+		t := time.NewTicker(s.CheckpointEvery)
+		defer t.Stop()
+		var last int64 = -1
+		for {
+			select {
+			case <-ckDone:
+				return
+			case <-t.C:
+				c.Window.Store(int64(lim.window()))
+				if wm, _ := tr.watermark(); wm != last {
+					saveCheckpoint(false)
+					last = wm
+				}
+			}
+		}
+	}()
+
+	jobs := make(chan upsertJob, 2*s.MaxConcurrency)
+	var wg sync.WaitGroup
+	for range s.MaxConcurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				doc := s.document(meta, &j.list)
+				if err := s.upsert(ctx, cc, j.list.User, doc, lim, c); err != nil {
+					cancel(fmt.Errorf("user %q: %w", j.list.User, err))
+					continue
+				}
+				c.Documents.Add(1)
+				c.Bytes.Add(int64(len(doc)))
+				tr.finish(j.seq, j.list.User)
+			}
+		}()
+	}
+
+	var n int64
+	produceErr := func() error {
+		for ; ; n++ {
+			l, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := checkCosmosID(l.User); err != nil {
+				return errs.Input("", err)
+			}
+			if n < skip {
+				if n == skip-1 && l.User != skipUser {
+					return fmt.Errorf("the lists differ from the checkpointed run (list %d is user %q, the checkpoint says %q); run without --resume", n+1, l.User, skipUser)
+				}
+				c.Skipped.Add(1)
+				continue
+			}
+			select {
+			case jobs <- upsertJob{seq: n, list: l}:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+	}()
+	close(jobs)
+	if produceErr == nil && n < skip {
+		produceErr = fmt.Errorf("the lists differ from the checkpointed run (%d lists, the checkpoint says %d were written); run without --resume", n, skip)
+	}
+	if produceErr != nil {
+		cancel(produceErr)
+	}
+	wg.Wait()
+	close(ckDone)
+	ckWG.Wait()
+	c.Window.Store(int64(lim.window()))
+	err = context.Cause(ctx)
+	if err == nil {
+		err = parent.Err()
+	}
+	saveCheckpoint(err == nil)
+	return err
+}
+
+// tracker keeps the watermark: the count of leading lists all written.
+type tracker struct {
+	mu       sync.Mutex
+	next     int64
+	lastUser string
+	done     map[int64]string
+}
+
+func (t *tracker) finish(seq int64, user string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done[seq] = user
+	for {
+		u, ok := t.done[t.next]
+		if !ok {
+			return
+		}
+		delete(t.done, t.next)
+		t.lastUser = u
+		t.next++
+	}
+}
+
+func (t *tracker) watermark() (int64, string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.next, t.lastUser
+}
+
+// checkCosmosID rejects user ids Cosmos DB cannot store as document ids.
+func checkCosmosID(id string) error {
+	if strings.ContainsAny(id, `/\?#`) {
+		return fmt.Errorf("user id %q cannot be a Cosmos DB document id (it contains /, \\, ? or #)", id)
+	}
+	if len(id) > 255 {
+		return fmt.Errorf("user id %.40q… is longer than the 255 characters of a Cosmos DB document id", id)
+	}
+	return nil
+}
+
+// document renders the user's document in the sink's shape.
+func (s *CosmosSink) document(meta toplist.Meta, l *toplist.List) []byte {
+	b := make([]byte, 0, 64+len(l.Items)*32)
+	b = append(b, `{"id":`...)
+	b = toplist.AppendJSONString(b, l.User)
+	switch s.Shape {
+	case ShapeReference:
+		b = append(b, `,"MovieId":[`...)
+		for i, it := range l.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = toplist.AppendJSONString(b, it.ID)
+		}
+		b = append(b, ']')
+	default:
+		b = append(b, `,"items":[`...)
+		for i, it := range l.Items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"id":`...)
+			b = toplist.AppendJSONString(b, it.ID)
+			b = append(b, `,"score":`...)
+			b = toplist.AppendScore(b, it.Score)
+			b = append(b, '}')
+		}
+		b = append(b, `],"model":`...)
+		b = toplist.AppendJSONString(b, meta.Model)
+		b = append(b, `,"generatedAt":"`...)
+		b = meta.GeneratedAt.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	if s.TTL > 0 {
+		b = append(b, `,"ttl":`...)
+		b = fmt.Appendf(b, "%d", s.TTL)
+	}
+	return append(b, '}')
+}
+
+// upsert writes one document, retrying throttles and transient failures.
+func (s *CosmosSink) upsert(ctx context.Context, cc *azcosmos.ContainerClient, id string, doc []byte, lim *aimd, c *Counters) error {
+	pk := azcosmos.NewPartitionKeyString(id)
+	return s.retry(ctx, lim, c, func(ctx context.Context) error {
+		_, err := cc.UpsertItem(ctx, pk, doc, nil)
+		return err
+	})
+}
+
+// retry runs call until it succeeds, fails permanently, or exhausts the
+// retry budgets. lim may be nil (control-plane calls).
+func (s *CosmosSink) retry(ctx context.Context, lim *aimd, c *Counters, call func(context.Context) error) error {
+	throttles, failures := 0, 0
+	for {
+		if lim != nil {
+			if err := lim.acquire(ctx); err != nil {
+				return err
+			}
+		}
+		actx, acancel := context.WithTimeout(ctx, s.RequestTimeout)
+		err := call(actx)
+		acancel()
+		if err == nil {
+			if lim != nil {
+				lim.success()
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			if lim != nil {
+				lim.failed()
+			}
+			return context.Cause(ctx)
+		}
+		o, status, retryAfter := classify(err)
+		switch o {
+		case throttle:
+			c.Throttles.Add(1)
+			throttles++
+			if retryAfter <= 0 {
+				retryAfter = s.Backoff.Delay(throttles)
+			}
+			if lim != nil {
+				lim.throttled(retryAfter)
+			}
+			if throttles > s.MaxThrottles {
+				return fmt.Errorf("throttled (429) %d times: %w", throttles, err)
+			}
+			s.Log.Debug("throttled", "retry_after", retryAfter)
+			c.Retries.Add(1)
+			if lim == nil {
+				if err := sleep(ctx, retryAfter); err != nil {
+					return err
+				}
+			}
+		case transient:
+			if lim != nil {
+				lim.failed()
+			}
+			failures++
+			if failures > s.MaxRetries {
+				return fmt.Errorf("gave up after %d retries: %w", s.MaxRetries, err)
+			}
+			s.Log.Debug("transient failure", "status", status, "retry", failures)
+			c.Retries.Add(1)
+			if err := sleep(ctx, s.Backoff.Delay(failures)); err != nil {
+				return context.Cause(ctx)
+			}
+		default:
+			if lim != nil {
+				lim.failed()
+			}
+			return err
+		}
+	}
+}
+
+// ensureContainer creates the database and container when missing and
+// checks an existing container's partition key (and TTL setting).
+func (s *CosmosSink) ensureContainer(ctx context.Context, c *Counters) (*azcosmos.ContainerClient, error) {
+	err := s.retry(ctx, nil, c, func(ctx context.Context) error {
+		_, err := s.Client.CreateDatabase(ctx, azcosmos.DatabaseProperties{ID: s.Database}, nil)
+		if statusOf(err) == http.StatusConflict {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create database %q: %w", s.Database, err)
+	}
+	db, err := s.Client.NewDatabase(s.Database)
+	if err != nil {
+		return nil, err
+	}
+	props := azcosmos.ContainerProperties{ID: s.Container,
+		PartitionKeyDefinition: azcosmos.PartitionKeyDefinition{Paths: []string{"/id"}, Kind: azcosmos.PartitionKeyKindHash}}
+	if s.TTL > 0 {
+		props.DefaultTimeToLive = to.Ptr[int32](-1)
+	}
+	existed := false
+	err = s.retry(ctx, nil, c, func(ctx context.Context) error {
+		_, err := db.CreateContainer(ctx, props, nil)
+		if statusOf(err) == http.StatusConflict {
+			existed = true
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create container %q: %w", s.Container, err)
+	}
+	cc, err := db.NewContainer(s.Container)
+	if err != nil {
+		return nil, err
+	}
+	if !existed {
+		s.Log.Info("created Cosmos container", "database", s.Database, "container", s.Container, "partition_key", "/id")
+		return cc, nil
+	}
+	var got *azcosmos.ContainerProperties
+	err = s.retry(ctx, nil, c, func(ctx context.Context) error {
+		resp, err := cc.Read(ctx, nil)
+		if err == nil {
+			got = resp.ContainerProperties
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read container %q: %w", s.Container, err)
+	}
+	if got == nil {
+		return nil, fmt.Errorf("read container %q: no properties in the response", s.Container)
+	}
+	if p := got.PartitionKeyDefinition.Paths; len(p) != 1 || p[0] != "/id" {
+		return nil, fmt.Errorf("container %s/%s has partition key %v; recs needs /id (use another --container)", s.Database, s.Container, p)
+	}
+	if s.TTL > 0 && got.DefaultTimeToLive == nil {
+		got.DefaultTimeToLive = to.Ptr[int32](-1)
+		err = s.retry(ctx, nil, c, func(ctx context.Context) error {
+			_, err := cc.Replace(ctx, *got, nil)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("switch on TTL of container %q: %w", s.Container, err)
+		}
+		s.Log.Info("switched on time-to-live for the container (default -1: per-document ttl)", "container", s.Container)
+	}
+	return cc, nil
+}
+
+func statusOf(err error) int {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		return re.StatusCode
+	}
+	return 0
+}

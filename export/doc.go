@@ -1,0 +1,31 @@
+// Package export publishes precomputed top-k lists (package toplist) to
+// where an API can read them: Azure Cosmos DB (one document per user),
+// Azure Blob Storage and a local directory (JSON lines, gzipped JSON lines
+// and Parquet files plus a manifest.json).
+//
+// Every backend implements Sink. Publication never leaves half a result
+// where a reader would take it for a whole one:
+//
+//   - DirSink writes each file to a temporary name and renames it into
+//     place; manifest.json is renamed last.
+//   - BlobSink stages each data blob as uncommitted blocks and commits the
+//     block list only when the blob is complete (a failed upload leaves no
+//     blob, a failed overwrite keeps the old one); manifest.json is
+//     uploaded last. A reader that follows the manifest never sees a
+//     partial run.
+//   - CosmosSink upserts one document per user (idempotent by id), so a
+//     re-run after a crash is safe, and keeps a small checkpoint so that
+//     Resume skips what an interrupted run of the same model already wrote.
+//
+// CosmosSink runs its writes with bounded, adaptive concurrency: an AIMD
+// window (add one slot per window of successes, halve on 429) with a shared
+// pause honouring x-ms-retry-after-ms / Retry-After, so a provisioned RU
+// budget is used fully without failing. Transient failures (408, 449, 5xx,
+// connection resets, timeouts) are retried with exponential backoff and full
+// jitter. The SDK's own retries are turned off for the data path so that
+// every retry is counted and paced by one policy.
+//
+// Secrets (Cosmos keys, storage account keys, SAS tokens) never appear in
+// errors or logs produced here: errors are scrubbed before they are
+// returned.
+package export

@@ -1,0 +1,127 @@
+package export
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"github.com/recs-dev/recs/toplist"
+)
+
+// DefaultFormats are the data files DirSink and BlobSink write when their
+// Formats field is empty.
+var DefaultFormats = []toplist.Format{toplist.JSONL, toplist.Parquet}
+
+// dest is where one data file goes: a temporary file, a blob's staged
+// blocks. Nothing is visible until commit.
+type dest interface {
+	io.Writer
+	commit(ctx context.Context) error
+	abort()
+}
+
+// hashWriter counts and hashes what passes through it.
+type hashWriter struct {
+	w     io.Writer
+	h     hash.Hash
+	n     int64
+	bytes *Counters
+}
+
+func (hw *hashWriter) Write(p []byte) (int, error) {
+	n, err := hw.w.Write(p)
+	hw.h.Write(p[:n])
+	hw.n += int64(n)
+	hw.bytes.Bytes.Add(int64(n))
+	return n, err
+}
+
+func checkFormats(formats []toplist.Format) ([]toplist.Format, error) {
+	if len(formats) == 0 {
+		return DefaultFormats, nil
+	}
+	seen := map[toplist.Format]bool{}
+	for _, f := range formats {
+		if _, err := toplist.ParseFormat(string(f)); err != nil {
+			return nil, err
+		}
+		if seen[f] {
+			return nil, fmt.Errorf("format %s named twice", f)
+		}
+		seen[f] = true
+	}
+	return formats, nil
+}
+
+// writeFiles streams src once into one file per format, through the dests
+// open returns, and commits them all only after every list was written.
+// It returns the manifest of the files (PublishedAt unset).
+func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats []toplist.Format,
+	open func(name string, f toplist.Format) (dest, error), c *Counters) (*Manifest, error) {
+	type out struct {
+		name string
+		f    toplist.Format
+		d    dest
+		hw   *hashWriter
+		tw   *toplist.Writer
+	}
+	outs := make([]*out, 0, len(formats))
+	defer func() {
+		for _, o := range outs {
+			o.d.abort()
+		}
+	}()
+	for _, f := range formats {
+		name := DataName(f)
+		d, err := open(name, f)
+		if err != nil {
+			return nil, err
+		}
+		o := &out{name: name, f: f, d: d}
+		outs = append(outs, o)
+		o.hw = &hashWriter{w: d, h: sha256.New(), bytes: c}
+		if o.tw, err = toplist.NewWriter(o.hw, f, meta); err != nil {
+			return nil, err
+		}
+	}
+	m := &Manifest{Format: manifestFormat, Version: 1, Model: meta.Model, K: meta.K, GeneratedAt: meta.GeneratedAt.UTC()}
+	for n := 0; ; n++ {
+		if n&1023 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		l, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range outs {
+			if err := o.tw.Write(l); err != nil {
+				return nil, fmt.Errorf("%s: %w", o.name, err)
+			}
+		}
+		m.Users++
+		m.Items += int64(len(l.Items))
+		c.Documents.Add(1)
+	}
+	for _, o := range outs {
+		if err := o.tw.Close(); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.name, err)
+		}
+	}
+	for _, o := range outs {
+		if err := o.d.commit(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.name, err)
+		}
+		m.Files = append(m.Files, ManifestFile{Name: o.name, Format: o.f, Bytes: o.hw.n, SHA256: hex.EncodeToString(o.hw.h.Sum(nil))})
+	}
+	outs = nil
+	m.PublishedAt = time.Now().UTC()
+	return m, nil
+}
