@@ -74,6 +74,10 @@ func withKernels(k *kernels) Option { return func(c *config) { c.kern = k } }
 // ErrNoRatings is returned by Fit for a training table without rows.
 var ErrNoRatings = errors.New("als: the training data has no ratings")
 
+// ErrNoValidation is returned by Fit when no row of the validation set has
+// a user (explicit: and an item) with training ratings.
+var ErrNoValidation = errors.New("als: no validation row has a user and item that occur in the training data")
+
 // Fit factors the ratings of train by alternating least squares.
 //
 // Explicit feedback (the default) is Spark MLlib's ALS-WR: with the item
@@ -138,6 +142,9 @@ func Fit(ctx context.Context, train *ratings.Table, p Params, opts ...Option) (*
 	var val *validator
 	if cfg.valid != nil {
 		val = newValidator(cfg.valid, users, items, p.Implicit)
+		if val.empty() {
+			return nil, ErrNoValidation
+		}
 	}
 	total := users.n() + items.n()
 	var done atomic.Int64

@@ -66,6 +66,14 @@ func newValidator(t *ratings.Table, users, items *side, implicit bool) *validato
 	return v
 }
 
+// empty reports whether there is nothing to evaluate.
+func (v *validator) empty() bool {
+	if v.implicit {
+		return len(v.users) == 0
+	}
+	return len(v.vr) == 0
+}
+
 func indexOf(ids []string) map[string]int32 {
 	m := make(map[string]int32, len(ids))
 	for i, id := range ids {
