@@ -394,7 +394,7 @@ func factorRecord(ids []int32, f []float32, rank int) arrow.RecordBatch {
 func (m *Model) sparkMetadata() ([]byte, error) {
 	info := m.Spark
 	if info.UID == "" {
-		info.UID = "als_" + strings.ReplaceAll(uuidFrom("uid:" + m.ID), "-", "")[:12]
+		info.UID = "als_" + strings.ReplaceAll(uuidFrom("uid:"+m.ID), "-", "")[:12]
 	}
 	if info.Timestamp == 0 {
 		info.Timestamp = time.Now().UnixMilli()
