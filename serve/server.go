@@ -58,6 +58,7 @@ type Server struct {
 	log      *slog.Logger
 	state    atomic.Pointer[state]
 	draining atomic.Bool
+	inflight atomic.Int64
 	m        *metrics
 	metricsH http.Handler
 }
@@ -85,6 +86,10 @@ func NewServer(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, m: newMetrics(cfg.Registry)}
+	s.m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "recs_serve_requests_in_flight",
+		Help: "Requests being answered now.",
+	}, func() float64 { return float64(s.inflight.Load()) }))
 	s.metricsH = promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{log}})
 	return s
 }
@@ -123,6 +128,9 @@ func (s *Server) Store() Store {
 	}
 	return nil
 }
+
+// InFlight returns the number of requests being answered.
+func (s *Server) InFlight() int64 { return s.inflight.Load() }
 
 // Ready reports whether the server answers recommendations: a store is set
 // and it is not shutting down.
@@ -167,7 +175,9 @@ const (
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rt := routeOther
+	s.inflight.Add(1)
 	defer func() {
+		s.inflight.Add(-1)
 		if p := recover(); p != nil {
 			if p == http.ErrAbortHandler {
 				panic(p)
