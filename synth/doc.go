@@ -5,17 +5,19 @@
 //
 //   - Planted preferences: user factors x_u and item factors y_i of
 //     dimension k (Config.Rank) with independent N(0, 1/√k) entries, so
-//     that x_u·y_i has unit variance; user biases b_u ~ N(0, 0.4²), item
-//     biases b_i ~ N(0, 0.4²) plus a small lift for popular items.
+//     that x_u·y_i has unit variance; user biases b_u ~ N(0, 0.5²), item
+//     biases b_i ~ N(0, 0.5²) plus a small lift for popular items.
 //   - Ratings: r = clamp(round(μ + b_u + b_i + 0.7·x_u·y_i + ε)), with
-//     μ = 3.5, ε ~ N(0, Config.Noise²), rounded to whole stars 1..5 or to
+//     μ = 3.25, ε ~ N(0, Config.Noise²), rounded to whole stars 1..5 or to
 //     half stars 0.5..5 (Config.HalfStars). A model of rank ≥ k can explain
-//     the bias and factor terms, which is most of the variance (see the
-//     package tests), so ALS beats the global mean clearly.
+//     the bias and factor terms, which is most of the variance: on the
+//     ml-100k preset a plain ALS predicts held-out ratings with an RMSE
+//     of 0.76 against 1.04 for the global mean (see the package tests).
 //   - Item popularity is long-tailed: an item of popularity rank p is drawn
 //     with weight (p + c)^-1.1 (c = 5 + I/100) mixed with 3% uniform, and
-//     kept with probability ½ + ½·softsign(1.5·x_u·y_i) (a cheap sigmoid), so users rate more of what they
-//     like, as real users do. Every item is rated at least once.
+//     kept with probability ½ + ½·softsign(1.5·x_u·y_i), a cheap sigmoid,
+//     so users rate more of what they like, as real users do. Every item
+//     is rated at least once.
 //   - User activity is long-tailed: N_u = MinPerUser + a log-normal(σ=1.2)
 //     share of the remaining ratings, capped at 45% of the items; the N_u
 //     add up to exactly N and every user has at least MinPerUser (20, as in

@@ -26,7 +26,7 @@ type Config struct {
 	// Start and End bound the timestamps (Unix seconds; default
 	// 1997-09-20 .. 1998-04-23, the span of MovieLens 100k).
 	Start, End int64
-	// Noise is the standard deviation of the rating noise (default 0.5).
+	// Noise is the standard deviation of the rating noise (default 0.6).
 	Noise float64
 	// Seed selects the data set; the same Config gives the same data.
 	Seed uint64
@@ -71,6 +71,14 @@ func PresetConfig(name string) (Config, error) {
 	return Config{}, fmt.Errorf("unknown preset %q (want one of %v)", name, names)
 }
 
+// Validate reports whether c describes a data set that can be generated:
+// positive sizes, at least MinPerUser ratings per user, at most 45% of the
+// items per user.
+func (c Config) Validate() error {
+	_, err := c.withDefaults()
+	return err
+}
+
 // withDefaults fills zero fields and validates c.
 func (c Config) withDefaults() (Config, error) {
 	if c.Rank == 0 {
@@ -83,7 +91,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.Start, c.End = unix(1997, 9, 20), unix(1998, 4, 23)
 	}
 	if c.Noise == 0 {
-		c.Noise = 0.5
+		c.Noise = 0.6
 	}
 	if c.Workers <= 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
@@ -119,8 +127,8 @@ func (c Config) perUserCap() int { return max(int(0.45*float64(c.Items)), min(c.
 
 // Model constants (see the package comment).
 const (
-	globalMean    = 3.5
-	biasSD        = 0.4
+	globalMean    = 3.25
+	biasSD        = 0.5
 	factorWeight  = 0.7
 	selectGain    = 1.5
 	zipfExponent  = 1.1
