@@ -120,6 +120,14 @@ func NewExclusionLists(lists [][]int32) *Exclusion {
 	return e
 }
 
+// Pairs returns the number of distinct (user, item) pairs excluded.
+func (e *Exclusion) Pairs() int {
+	if e == nil {
+		return 0
+	}
+	return len(e.items)
+}
+
 // Items returns the excluded model item rows of model user u, ascending.
 func (e *Exclusion) Items(u int) []int32 {
 	if e == nil || e.indptr == nil || u+1 >= len(e.indptr) {
