@@ -41,9 +41,15 @@ func TestBlobSource(t *testing.T) {
 	// The URL may name the prefix or the manifest; a connection string and
 	// container name work too.
 	locs := map[string]func() (*BlobSource, error){
-		"prefix URL":   func() (*BlobSource, error) { return NewBlobSource(azure.BlobLocation{URL: e.ServiceURL + "/" + cont + "/daily", AccountKey: e.Key}, "") },
-		"manifest URL": func() (*BlobSource, error) { return NewBlobSource(azure.BlobLocation{URL: e.ServiceURL + "/" + cont + "/daily/manifest.json", AccountKey: e.Key}, "") },
-		"conn string":  func() (*BlobSource, error) { return NewBlobSource(azure.BlobLocation{Container: cont, ConnectionString: e.ConnectionString()}, "daily") },
+		"prefix URL": func() (*BlobSource, error) {
+			return NewBlobSource(azure.BlobLocation{URL: e.ServiceURL + "/" + cont + "/daily", AccountKey: e.Key}, "")
+		},
+		"manifest URL": func() (*BlobSource, error) {
+			return NewBlobSource(azure.BlobLocation{URL: e.ServiceURL + "/" + cont + "/daily/manifest.json", AccountKey: e.Key}, "")
+		},
+		"conn string": func() (*BlobSource, error) {
+			return NewBlobSource(azure.BlobLocation{Container: cont, ConnectionString: e.ConnectionString()}, "daily")
+		},
 	}
 	var src *BlobSource
 	for name, open := range locs {
