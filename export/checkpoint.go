@@ -23,9 +23,10 @@ type Checkpoint struct {
 	Target      string    `json:"target"` // endpoint host / database / container / shape / ttl
 	Model       string    `json:"model"`
 	GeneratedAt time.Time `json:"generatedAt"`
-	Done        int64     `json:"done"`     // lists 0..Done-1 are written
-	LastUser    string    `json:"lastUser"` // user of list Done-1, to detect a changed source
-	Complete    bool      `json:"complete"` // the whole source was written
+	Done        int64     `json:"done"`      // lists 0..Done-1 are written
+	LastUser    string    `json:"lastUser"`  // user of list Done-1
+	UsersHash   string    `json:"usersHash"` // SHA-256 over the users of lists 0..Done-1, to detect a changed source
+	Complete    bool      `json:"complete"`  // the whole source was written
 	UpdatedAt   time.Time `json:"updatedAt"`
 }
 

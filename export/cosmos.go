@@ -2,8 +2,12 @@ package export
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -200,7 +204,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 	}
 	cp := &Checkpoint{Target: s.target(), Model: meta.Model, GeneratedAt: meta.GeneratedAt.UTC()}
 	var skip int64
-	var skipUser string
+	var skipHash string
 	if s.Checkpoint != "" && s.Resume {
 		old, err := ReadCheckpoint(s.Checkpoint)
 		switch {
@@ -212,7 +216,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 			s.Log.Warn("checkpoint is for another run; writing every document", "checkpoint", s.Checkpoint,
 				"checkpoint_model", old.Model, "model", meta.Model)
 		default:
-			skip, skipUser = old.Done, old.LastUser
+			skip, skipHash = old.Done, old.UsersHash
 			s.Log.Info("resuming", "skip", skip, "checkpoint", s.Checkpoint)
 		}
 	}
@@ -220,7 +224,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	lim := newAIMD(1, s.MaxConcurrency, s.MaxConcurrency)
-	tr := &tracker{next: skip, lastUser: skipUser, done: map[int64]string{}}
+	tr := newTracker()
 
 	// The checkpoint writer: every CheckpointEvery and once at the end.
 	ckDone := make(chan struct{})
@@ -229,7 +233,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 		if s.Checkpoint == "" {
 			return
 		}
-		cp.Done, cp.LastUser = tr.watermark()
+		cp.Done, cp.LastUser, cp.UsersHash = tr.watermark()
 		cp.Complete = complete
 		if err := writeCheckpoint(s.Checkpoint, cp); err != nil {
 			s.Log.Warn("cannot write checkpoint", "checkpoint", s.Checkpoint, "err", err)
@@ -247,7 +251,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 				return
 			case <-t.C:
 				c.Window.Store(int64(lim.window()))
-				if wm, _ := tr.watermark(); wm != last {
+				if wm, _, _ := tr.watermark(); wm != last {
 					saveCheckpoint(false)
 					last = wm
 				}
@@ -291,8 +295,11 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 				return errs.Input("", err)
 			}
 			if n < skip {
-				if n == skip-1 && l.User != skipUser {
-					return fmt.Errorf("the lists differ from the checkpointed run (list %d is user %q, the checkpoint says %q); run without --resume", n+1, l.User, skipUser)
+				// Skipped lists count as written: they advance the
+				// watermark (and its hash) like the others.
+				tr.finish(n, l.User)
+				if _, _, h := tr.watermark(); n == skip-1 && h != skipHash {
+					return fmt.Errorf("the lists differ from the checkpointed run (the users of the first %d lists are not the same); run without --resume", skip)
 				}
 				c.Skipped.Add(1)
 				continue
@@ -323,12 +330,18 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 	return err
 }
 
-// tracker keeps the watermark: the count of leading lists all written.
+// tracker keeps the watermark: the count of leading lists all written,
+// the last of their users and a hash of all of them in order.
 type tracker struct {
 	mu       sync.Mutex
 	next     int64
 	lastUser string
+	hash     hash.Hash
 	done     map[int64]string
+}
+
+func newTracker() *tracker {
+	return &tracker{hash: sha256.New(), done: map[int64]string{}}
 }
 
 func (t *tracker) finish(seq int64, user string) {
@@ -342,14 +355,19 @@ func (t *tracker) finish(seq int64, user string) {
 		}
 		delete(t.done, t.next)
 		t.lastUser = u
+		// Length-prefixed, so that ids cannot run into each other.
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(u)))
+		t.hash.Write(n[:])
+		io.WriteString(t.hash, u)
 		t.next++
 	}
 }
 
-func (t *tracker) watermark() (int64, string) {
+func (t *tracker) watermark() (done int64, lastUser, usersHash string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.next, t.lastUser
+	return t.next, t.lastUser, hex.EncodeToString(t.hash.Sum(nil))
 }
 
 // checkCosmosID rejects user ids Cosmos DB cannot store as document ids.

@@ -1,11 +1,16 @@
 package azure
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 )
 
 // Scrub returns err with secrets removed from its message: the query of
@@ -25,7 +30,14 @@ func Scrub(err error, secrets ...string) error {
 			ue.URL = ue.URL[:i] + "?REDACTED"
 		}
 	}
-	msg := ScrubString(err.Error(), secrets...)
+	msg := err.Error()
+	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		if long := re.Error(); strings.Contains(msg, long) {
+			msg = strings.Replace(msg, long, Brief(re), 1)
+		}
+	}
+	msg = ScrubString(msg, secrets...)
 	if msg == err.Error() {
 		return err
 	}
@@ -65,3 +77,44 @@ type scrubbed struct {
 
 func (e *scrubbed) Error() string { return e.msg }
 func (e *scrubbed) Unwrap() error { return e.err }
+
+// Brief returns a one-line summary of an SDK response error (the SDK's own
+// message spans a dozen lines): method, URL path, status, error code and
+// the service's message.
+func Brief(re *azcore.ResponseError) string {
+	var b strings.Builder
+	if r := re.RawResponse; r != nil && r.Request != nil {
+		fmt.Fprintf(&b, "%s %s://%s%s: ", r.Request.Method, r.Request.URL.Scheme, r.Request.URL.Host, r.Request.URL.EscapedPath())
+	}
+	fmt.Fprintf(&b, "HTTP %d", re.StatusCode)
+	if re.ErrorCode != "" && re.ErrorCode != fmt.Sprintf("%d %s", re.StatusCode, http.StatusText(re.StatusCode)) {
+		fmt.Fprintf(&b, " %s", re.ErrorCode)
+	}
+	if msg := serviceMessage(re); msg != "" {
+		fmt.Fprintf(&b, ": %s", msg)
+	}
+	return b.String()
+}
+
+// serviceMessage digs the "message" out of a JSON error body, first line
+// only, at most 200 bytes.
+func serviceMessage(re *azcore.ResponseError) string {
+	full := re.Error()
+	i := strings.Index(full, "{")
+	j := strings.LastIndex(full, "}")
+	if i < 0 || j < i {
+		return ""
+	}
+	var body struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal([]byte(full[i:j+1]), &body) != nil {
+		return ""
+	}
+	m, _, _ := strings.Cut(strings.TrimSpace(body.Message), "\n")
+	m, _, _ = strings.Cut(m, "\r")
+	if len(m) > 200 {
+		m = m[:200] + "…"
+	}
+	return m
+}
