@@ -63,7 +63,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, hc HTTPConfig) erro
 	}
 	s.draining.Store(true)
 	s.updateReady()
-	s.log.Info("shutting down: draining in-flight requests", "timeout", hc.ShutdownTimeout)
+	s.log.Info("shutting down: draining in-flight requests", "timeout", hc.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), hc.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -55,6 +55,7 @@ type Config struct {
 // ready.
 type Server struct {
 	cfg      Config
+	popular  atomic.Pointer[Popular] // Config.Popular, or as SetPopular set it
 	log      *slog.Logger
 	state    atomic.Pointer[state]
 	draining atomic.Bool
@@ -86,6 +87,7 @@ func NewServer(cfg Config) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, m: newMetrics(cfg.Registry)}
+	s.popular.Store(cfg.Popular)
 	s.m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "recs_serve_requests_in_flight",
 		Help: "Requests being answered now.",
@@ -108,18 +110,23 @@ func (s *Server) SetStore(st Store) error {
 		if idx, ok := st.(*Index); ok && idx.Popular() != nil {
 			ns.popular = idx.Popular()
 		} else {
-			ns.popular = s.cfg.Popular
+			ns.popular = s.popular.Load()
 		}
 		if ns.popular == nil {
 			return ErrNoFallback
 		}
 		ns.fallbackTail = append(appendTail(nil, info.Model, info.GeneratedAt, true), '\n')
+		ns.info.Fallback = ns.popular.Len()
 	}
 	s.state.Store(ns)
 	s.m.setStore(info)
 	s.updateReady()
 	return nil
 }
+
+// SetPopular replaces Config.Popular, the fallback list used with stores
+// that carry none, from the next SetStore on.
+func (s *Server) SetPopular(p *Popular) { s.popular.Store(p) }
 
 // Store returns the store in use, or nil before the first SetStore.
 func (s *Server) Store() Store {
@@ -131,6 +138,16 @@ func (s *Server) Store() Store {
 
 // InFlight returns the number of requests being answered.
 func (s *Server) InFlight() int64 { return s.inflight.Load() }
+
+// Info describes what the server serves (the store's StoreInfo, with the
+// fallback list's length when the fallback is on); ok is false before the
+// first SetStore.
+func (s *Server) Info() (info StoreInfo, ok bool) {
+	if st := s.state.Load(); st != nil {
+		return st.info, true
+	}
+	return StoreInfo{}, false
+}
 
 // Ready reports whether the server answers recommendations: a store is set
 // and it is not shutting down.

@@ -10,7 +10,7 @@ import (
 	"syscall"
 
 	"github.com/recs-dev/recs/internal/errs"
-	"github.com/recs-dev/recs/ratings"
+	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
 )
@@ -156,13 +156,11 @@ func LoadTopKFile(ctx context.Context, path string) (*Index, error) {
 	return b.Build(), nil
 }
 
-// LoadPopular reads a ratings Parquet file (a training split) and returns
-// its k most-rated items (see PopularFromTable).
+// LoadPopular reads a ratings file (a training split, or any file `recs
+// ingest` reads) and returns its k most-rated items (see
+// PopularFromTable).
 func LoadPopular(ctx context.Context, path string, k int) (*Popular, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	t, err := ratings.ReadFile(path)
+	t, err := ingest.LoadTable(ctx, path)
 	if err != nil {
 		return nil, err
 	}
