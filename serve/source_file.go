@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/ingest"
+	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
 )
