@@ -61,6 +61,10 @@ import (
 // small enough to keep the memory of readers and writers bounded.
 const ParquetRowGroupRows = 1 << 20
 
+// rowGroupRows is ParquetRowGroupRows; tests lower it to write many row
+// groups cheaply.
+var rowGroupRows = ParquetRowGroupRows
+
 // WriteParquet writes t to w in the layout described above. It does not
 // close w. Cost: O(rows) time; memory of one row group beyond the table.
 func WriteParquet(w io.Writer, t *Table) error {
@@ -89,7 +93,7 @@ func WriteParquet(w io.Writer, t *Table) error {
 	schema := arrow.NewSchema(fields, nil)
 	props := parquet.NewWriterProperties(
 		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(ParquetRowGroupRows),
+		parquet.WithMaxRowGroupLength(int64(rowGroupRows)),
 		parquet.WithCreatedBy("recs"),
 		// Statistics of dictionary columns would cost a hash per row.
 		parquet.WithStatsFor("user", false),
@@ -108,8 +112,8 @@ func WriteParquet(w io.Writer, t *Table) error {
 	users := newDictChunker(t.UserIDs, userInts)
 	items := newDictChunker(t.ItemIDs, itemInts)
 	n := t.Len()
-	for lo := 0; lo < n; lo += ParquetRowGroupRows {
-		hi := min(lo+ParquetRowGroupRows, n)
+	for lo := 0; lo < n; lo += rowGroupRows {
+		hi := min(lo+rowGroupRows, n)
 		cols := make([]arrow.Array, 0, len(fields))
 		cols = append(cols, users.chunk(t.Users[lo:hi], fields[0].Type))
 		cols = append(cols, items.chunk(t.Items[lo:hi], fields[1].Type))
@@ -285,7 +289,14 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 			t, err = nil, errs.Inputf(name, 0, "corrupt Parquet file: %v", p)
 		}
 	}()
-	pf, err := file.NewParquetReader(r)
+	// One allocator that recycles buffers for the decoders and the Arrow
+	// arrays, and buffered column reads instead of whole column chunks in
+	// memory: a read's garbage stays about one row group.
+	mem := &poolAllocator{}
+	rprops := parquet.NewReaderProperties(mem)
+	rprops.BufferedStreamEnabled = true
+	rprops.BufferSize = 1 << 20
+	pf, err := file.NewParquetReader(r, file.WithReadProps(rprops))
 	if err != nil {
 		return nil, errs.Inputf(name, 0, "not a readable Parquet file: %w", err)
 	}
@@ -329,7 +340,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 			props.SetReadDict(leaf[role], true)
 		}
 	}
-	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
 	if err != nil {
 		return nil, errs.Inputf(name, 0, "reading Parquet schema: %w", err)
 	}

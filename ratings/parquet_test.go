@@ -54,6 +54,13 @@ func sameRows(t *testing.T, a, b *Table) {
 }
 
 func roundTrip(t *testing.T, tab *Table) (*Table, *arrow.Schema) {
+	got, sc, _ := roundTripGroups(t, tab)
+	return got, sc
+}
+
+// roundTripGroups writes and reads tab, and returns the table read, the
+// file's Arrow schema and its number of row groups.
+func roundTripGroups(t *testing.T, tab *Table) (*Table, *arrow.Schema, int) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := WriteParquet(&buf, tab); err != nil {
@@ -76,7 +83,7 @@ func roundTrip(t *testing.T, tab *Table) (*Table, *arrow.Schema) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return got, sc
+	return got, sc, pf.NumRowGroups()
 }
 
 func schemaString(sc *arrow.Schema) string {
@@ -145,13 +152,12 @@ func TestParquetSubsetDictionaries(t *testing.T) {
 	}
 }
 
-// Several row groups, large and sparse integer ids (map path), dense small
-// ids (array path), random string ids.
+// Several row groups (lowered to 1000 rows), large and sparse integer ids
+// (map path), dense small ids (array path), random string ids.
 func TestParquetRoundTripLarge(t *testing.T) {
-	n := ParquetRowGroupRows + 12345
-	if testing.Short() {
-		n = 3000
-	}
+	defer func(n int) { rowGroupRows = n }(rowGroupRows)
+	rowGroupRows = 1000
+	n := 5*rowGroupRows + 123
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, kind := range []string{"small", "sparse", "string"} {
 		t.Run(kind, func(t *testing.T) {
@@ -169,7 +175,10 @@ func TestParquetRoundTripLarge(t *testing.T) {
 				b.Add(u, strconv.Itoa(rng.IntN(100000)), float32(rng.IntN(10)+1)/2, rng.Int64N(2e9))
 			}
 			tab := b.Table()
-			got, _ := roundTrip(t, tab)
+			got, _, groups := roundTripGroups(t, tab)
+			if groups != 6 { // ceil(5123 / 1000)
+				t.Errorf("%d row groups, want 6", groups)
+			}
 			sameRows(t, tab, got)
 			if !reflect.DeepEqual(got.UserIDs, tab.UserIDs) {
 				t.Error("user dictionary differs")
