@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/recs-dev/recs/ratings"
 )
 
 // Strategy says how a search turns a space into trials.
@@ -102,6 +104,19 @@ type Options struct {
 	// Identity is text that identifies the data and the objective's
 	// settings; a journal written under another identity is not resumed.
 	Identity string
+	// Validation is Run's validation set. Nil: Holdout carves one out of
+	// the training data.
+	Validation *ratings.Table
+	// Holdout is how Run carves the validation set when Validation is nil.
+	Holdout Holdout
+	// Threads is the number of ALS goroutines of each of Run's trials; 0
+	// means max(1, GOMAXPROCS / Parallel), so that Parallel trials of
+	// Threads goroutines share the cores without oversubscribing them.
+	// Results do not depend on it.
+	Threads int
+	// EarlyStop is Run's early stopping.
+	EarlyStop EarlyStop
+
 	// OnTrial, when set, is called after each newly fitted trial, one call
 	// at a time, with the number of trials done (resumed ones included) and
 	// the number planned so far.
