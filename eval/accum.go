@@ -70,7 +70,7 @@ type RankingAccumulator struct {
 	relevant  int
 	// per k: sums over users
 	hits, prec, recall, ndcg, mapRel, mapK []float64
-	firstRank                             []int32 // per item: best rank seen (0 = never)
+	firstRank                              []int32 // per item: best rank seen (0 = never)
 }
 
 // NewRankingAccumulator returns an accumulator for the list lengths ks
