@@ -70,10 +70,11 @@ type parser struct {
 	skipBad bool
 	fields  [][]byte
 	scratch []byte
+	roles   []uint8
 }
 
 func newParser(lay *layout, skipBad bool) *parser {
-	return &parser{lay: lay, skipBad: skipBad, fields: make([][]byte, lay.need)}
+	return &parser{lay: lay, skipBad: skipBad, fields: make([][]byte, lay.need), roles: lay.roles()}
 }
 
 // parse fills c's columns from c.data. Without skipBad it stops at the
@@ -107,6 +108,9 @@ func (p *parser) parse(c *chunk) {
 
 // line parses one non-empty line into c and returns "" or what is wrong.
 func (p *parser) line(line []byte, c *chunk) string {
+	if p.fast(line, c) {
+		return ""
+	}
 	n, msg := p.split(line)
 	if msg != "" {
 		return msg
@@ -146,6 +150,130 @@ func (l *layout) columnsText() string {
 		s += fmt.Sprintf(", timestamp in %d", l.time+1)
 	}
 	return s
+}
+
+// Column roles for the fast path.
+const (
+	roleSkip = iota
+	roleUser
+	roleItem
+	roleRating
+	roleTime
+)
+
+// roles returns the role of each of the first lay.need columns.
+func (l *layout) roles() []uint8 {
+	r := make([]uint8, l.need)
+	r[l.user], r[l.item], r[l.rating] = roleUser, roleItem, roleRating
+	if l.time >= 0 {
+		r[l.time] = roleTime
+	}
+	return r
+}
+
+// fast parses the common line in one pass: unquoted fields, decimal ids,
+// ratings of at most 7 digits, integer timestamps. It appends the row and
+// returns true, or returns false without touching c, and the general path
+// (which also words the errors) takes the line.
+func (p *parser) fast(line []byte, c *chunk) bool {
+	sep := p.lay.sep
+	s0 := sep[0]
+	i := 0
+	var u, it uint64
+	var r float32
+	var ts int64
+	for col, role := range p.roles {
+		if col > 0 {
+			// line[i] is the first byte of a separator.
+			if i >= len(line) || (len(sep) > 1 && !bytes.HasPrefix(line[i:], sep)) {
+				return false
+			}
+			i += len(sep)
+		}
+		start := i
+		switch role {
+		case roleUser, roleItem:
+			var v uint64
+			for i < len(line) && line[i]-'0' <= 9 {
+				v = v*10 + uint64(line[i]-'0')
+				i++
+			}
+			n := i - start
+			if n == 0 || n > 18 || (line[start] == '0' && n > 1) || (i < len(line) && line[i] != s0) {
+				return false
+			}
+			if role == roleUser {
+				u = v
+			} else {
+				it = v
+			}
+		case roleRating:
+			neg := i < len(line) && line[i] == '-'
+			if neg {
+				i++
+			}
+			var m uint32
+			digits, frac := 0, -1
+			for ; i < len(line) && line[i] != s0; i++ {
+				ch := line[i]
+				if ch == '.' && frac < 0 && digits > 0 {
+					frac = 0
+					continue
+				}
+				if ch-'0' > 9 {
+					return false
+				}
+				m = m*10 + uint32(ch-'0')
+				digits++
+				if frac >= 0 {
+					frac++
+				}
+			}
+			if digits == 0 || digits > 7 || frac == 0 {
+				return false
+			}
+			r = float32(m)
+			if frac > 0 {
+				r /= pow10f32[frac]
+			}
+			if neg {
+				r = -r
+			}
+		case roleTime:
+			neg := i < len(line) && line[i] == '-'
+			if neg {
+				i++
+			}
+			d := i
+			for i < len(line) && line[i]-'0' <= 9 {
+				ts = ts*10 + int64(line[i]-'0')
+				i++
+			}
+			if n := i - d; n == 0 || n > 18 || (i < len(line) && line[i] != s0) {
+				return false
+			}
+			if neg {
+				ts = -ts
+			}
+		default:
+			if i < len(line) && line[i] == '"' {
+				return false
+			}
+			for i < len(line) && line[i] != s0 {
+				i++
+			}
+		}
+	}
+	if i < len(line) && !bytes.HasPrefix(line[i:], sep) {
+		return false // the last field runs on: leave it to the general path
+	}
+	c.users = append(c.users, u)
+	c.items = append(c.items, it)
+	c.ratings = append(c.ratings, r)
+	if p.lay.time >= 0 {
+		c.times = append(c.times, ts)
+	}
+	return true
 }
 
 // split cuts line into p.fields[:n], at most lay.need fields (the rest of
