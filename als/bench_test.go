@@ -26,7 +26,7 @@ func BenchmarkGram(b *testing.B) {
 				b.ResetTimer()
 				t0 := cpuTime()
 				for i := 0; i < b.N; i++ {
-					kern.gramLower(c, blk, blockRows, s)
+					kern.gramLower(c, blk, blockRows, s, false)
 				}
 				flop := 2 * float64(k*k*blockRows) * float64(b.N)
 				b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")

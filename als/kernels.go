@@ -17,12 +17,15 @@ type kernels struct {
 	name string
 	// gatherRows converts rows idx[j] of src (float32, stride s) into dst
 	// (float64, stride s), multiplied by scale[j] (scale nil: by 1), and
-	// adds Σ_j tgt[j]·src[idx[j]] (unscaled) to rhs[:s]. Cost: m·s.
-	gatherRows func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64)
+	// adds Σ_j tgt[j]·src[idx[j]] (unscaled) to rhs[:s]. Rows pf[j] of src
+	// (the rows of the next calls) may be prefetched into the cache; they
+	// must be valid rows. Cost: m·s.
+	gatherRows func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32)
 	// gramLower adds BᵀB to the lower triangle of c (s×s, row-major) for the
-	// m×s block b; entries above the diagonal may be written too (with their
-	// true values). Cost: about m·s²/2 multiply-adds.
-	gramLower func(c, b []float64, m, s int)
+	// m×s block b, or with zero set stores it there (the previous content
+	// of c is then ignored); entries above the diagonal may be written too
+	// (with their true values). Cost: about m·s²/2 multiply-adds.
+	gramLower func(c, b []float64, m, s int, zero bool)
 	// cholBatch factors 8 symmetric positive definite k×k matrices at once
 	// (see packedIndex for the layout): A = L·Lᵀ, L overwriting the lower
 	// triangle of a, and inv[j*8+l] = 1/L[j][j] of lane l. A lane whose
@@ -32,6 +35,9 @@ type kernels struct {
 	// solveBatch solves L·Lᵀ·x = b for the 8 lanes factored by cholBatch;
 	// b (k×8, b[i*8+l]) is overwritten by x. Cost: k² per lane.
 	solveBatch func(a, inv, b []float64, k int)
+	// copyRows copies rows idx[j] of src (stride s) into dst, contiguous;
+	// rows pf[j] may be prefetched (they must be valid rows).
+	copyRows func(dst, src []float32, s int, idx, pf []int32)
 	// dotRows sets q[j] = b[j,:s]·p[:s] for the m rows of the float32 block
 	// b (stride s).
 	dotRows func(q, b []float32, m, s int, p []float32)
@@ -60,6 +66,7 @@ var goKernels = kernels{
 	gramLower:  gramLowerGo,
 	cholBatch:  cholBatchGo,
 	solveBatch: solveBatchGo,
+	copyRows:   copyRowsGo,
 	dotRows:    dotRowsGo,
 	axpyRows:   axpyRowsGo,
 }
@@ -68,7 +75,7 @@ var goKernels = kernels{
 // the CPU has AVX-512.
 var active = &goKernels
 
-func gatherRowsGo(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64) {
+func gatherRowsGo(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, _ []int32) {
 	rhs = rhs[:s]
 	for j, r := range idx {
 		row := src[int(r)*s : int(r)*s+s]
@@ -86,7 +93,12 @@ func gatherRowsGo(dst []float64, src []float32, s int, idx []int32, scale, tgt, 
 	}
 }
 
-func gramLowerGo(c, b []float64, m, s int) {
+func gramLowerGo(c, b []float64, m, s int, zero bool) {
+	if zero {
+		for r := 0; r < s; r++ {
+			clear(c[r*s : r*s+r+1])
+		}
+	}
 	j := 0
 	for ; j+4 <= m; j += 4 {
 		b0 := b[j*s : j*s+s]
@@ -178,6 +190,12 @@ func solveBatchGo(a, inv, b []float64, k int) {
 				z[l] -= w[l] * x[l]
 			}
 		}
+	}
+}
+
+func copyRowsGo(dst, src []float32, s int, idx, _ []int32) {
+	for j, r := range idx {
+		copy(dst[j*s:j*s+s], src[int(r)*s:int(r)*s+s])
 	}
 }
 

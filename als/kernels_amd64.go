@@ -13,16 +13,19 @@ import (
 // Each is wrapped to check its slice lengths first: the assembly does not.
 
 //go:noescape
-func gramLowerAVX512(c, b []float64, m, s int)
+func gramLowerAVX512(c, b []float64, m, s int, zero bool)
 
 //go:noescape
-func gatherRowsAVX512(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64)
+func gatherRowsAVX512(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32)
 
 //go:noescape
 func cholBatchAVX512(a, inv []float64, k int)
 
 //go:noescape
 func solveBatchAVX512(a, inv, b []float64, k int)
+
+//go:noescape
+func copyRowsAVX512(dst, src []float32, s int, idx, pf []int32)
 
 //go:noescape
 func dotRowsAVX512(q, b []float32, m, s int, p []float32)
@@ -32,7 +35,7 @@ func axpyRowsAVX512(out, b []float32, m, s int, coef []float32)
 
 var avx512Kernels = kernels{
 	name: "avx512",
-	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64) {
+	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
 		checkStride(s)
 		m := len(idx)
 		if len(dst) < m*s || len(tgt) < m || len(rhs) < s || (scale != nil && len(scale) < m) {
@@ -43,14 +46,19 @@ var avx512Kernels = kernels{
 				panic("als: gatherRows: row index out of range")
 			}
 		}
-		gatherRowsAVX512(dst, src, s, idx, scale, tgt, rhs)
+		for _, r := range pf {
+			if r < 0 || int(r+1)*s > len(src) {
+				panic("als: gatherRows: prefetch row index out of range")
+			}
+		}
+		gatherRowsAVX512(dst, src, s, idx, scale, tgt, rhs, pf)
 	},
-	gramLower: func(c, b []float64, m, s int) {
+	gramLower: func(c, b []float64, m, s int, zero bool) {
 		checkStride(s)
 		if len(c) < s*s || len(b) < m*s {
 			panic("als: gramLower: short buffer")
 		}
-		gramLowerAVX512(c, b, m, s)
+		gramLowerAVX512(c, b, m, s, zero)
 	},
 	cholBatch: func(a, inv []float64, k int) {
 		if len(a) < packedLen(k) || len(inv) < k*lanes {
@@ -63,6 +71,20 @@ var avx512Kernels = kernels{
 			panic("als: solveBatch: short buffer")
 		}
 		solveBatchAVX512(a, inv, b, k)
+	},
+	copyRows: func(dst, src []float32, s int, idx, pf []int32) {
+		checkStride(s)
+		if len(dst) < len(idx)*s {
+			panic("als: copyRows: short buffer")
+		}
+		for _, rows := range [][]int32{idx, pf} {
+			for _, r := range rows {
+				if r < 0 || int(r+1)*s > len(src) {
+					panic("als: copyRows: row index out of range")
+				}
+			}
+		}
+		copyRowsAVX512(dst, src, s, idx, pf)
 	},
 	dotRows: func(q, b []float32, m, s int, p []float32) {
 		checkStride(s)

@@ -6,20 +6,20 @@
 // computes; the Go versions there are the specification, and
 // TestKernelsAgree checks these against them.
 
-// func gramLowerAVX512(c, b []float64, m, s int)
+// func gramLowerAVX512(c, b []float64, m, s int, zero bool)
 //
+// With zero set the accumulators start from 0 instead of from C.
 // For every tile of 8 rows (r0..r0+7) by 16 columns (c0..c0+15) of C with
 // c0 < r0+8 (which covers the lower triangle), the 16 accumulators
 // C[r0+r][c0:c0+16] stay in Z0..Z15 while the m rows of B stream by: per
 // row, two loads of B[j][c0:c0+16] and eight broadcasts of B[j][r0+r]
-// feed 16 FMAs.
-TEXT ·gramLowerAVX512(SB), NOSPLIT, $0-64
+// feed 16 FMAs. The tiles on the diagonal whose right half lies wholly
+// above it (c0 = r0) are done as 8×8 tiles instead.
+TEXT ·gramLowerAVX512(SB), NOSPLIT, $0-65
 	MOVQ c_base+0(FP), DI
 	MOVQ b_base+24(FP), SI
 	MOVQ m+48(FP), CX
 	MOVQ s+56(FP), DX
-	TESTQ CX, CX
-	JEQ  gdone
 	MOVQ DX, R8
 	SHLQ $3, R8        // bytes per row
 	XORQ R9, R9        // r0
@@ -39,7 +39,31 @@ gcolblk:
 	IMULQ DX, AX
 	ADDQ R10, AX
 	LEAQ (DI)(AX*8), R14
+	CMPQ R10, R9
+	JEQ  gdiag8
 
+	MOVBQZX zero+64(FP), AX
+	TESTQ AX, AX
+	JEQ  gload
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	JMP  gstart
+
+gload:
 	MOVQ R14, R15
 	VMOVUPD (R15), Z0
 	VMOVUPD 64(R15), Z1
@@ -65,9 +89,13 @@ gcolblk:
 	VMOVUPD (R15), Z14
 	VMOVUPD 64(R15), Z15
 
+
+gstart:
 	LEAQ (SI)(R9*8), R11   // &B[0][r0]
 	LEAQ (SI)(R10*8), R12  // &B[0][c0]
 	MOVQ CX, R13
+	TESTQ R13, R13
+	JEQ  gstore
 
 ginner:
 	VMOVUPD (R12), Z16
@@ -101,6 +129,7 @@ ginner:
 	DECQ R13
 	JNZ  ginner
 
+gstore:
 	MOVQ R14, R15
 	VMOVUPD Z0, (R15)
 	VMOVUPD Z1, 64(R15)
@@ -133,14 +162,98 @@ gnextrow:
 	ADDQ $8, R9
 	JMP  growblk
 
+gdiag8:
+	// 8×8 tile C[r0+r][r0:r0+8] in Z0..Z7.
+	MOVBQZX zero+64(FP), AX
+	TESTQ AX, AX
+	JEQ  gdload
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	JMP  gdstart
+
+gdload:
+	MOVQ R14, R15
+	VMOVUPD (R15), Z0
+	ADDQ R8, R15
+	VMOVUPD (R15), Z1
+	ADDQ R8, R15
+	VMOVUPD (R15), Z2
+	ADDQ R8, R15
+	VMOVUPD (R15), Z3
+	ADDQ R8, R15
+	VMOVUPD (R15), Z4
+	ADDQ R8, R15
+	VMOVUPD (R15), Z5
+	ADDQ R8, R15
+	VMOVUPD (R15), Z6
+	ADDQ R8, R15
+	VMOVUPD (R15), Z7
+
+gdstart:
+	LEAQ (SI)(R9*8), R11   // &B[0][r0]
+	MOVQ CX, R13
+	TESTQ R13, R13
+	JEQ  gdstore
+
+gdinner:
+	VMOVUPD (R11), Z16
+	VBROADCASTSD (R11), Z18
+	VBROADCASTSD 8(R11), Z19
+	VBROADCASTSD 16(R11), Z20
+	VBROADCASTSD 24(R11), Z21
+	VFMADD231PD Z16, Z18, Z0
+	VFMADD231PD Z16, Z19, Z1
+	VFMADD231PD Z16, Z20, Z2
+	VFMADD231PD Z16, Z21, Z3
+	VBROADCASTSD 32(R11), Z22
+	VBROADCASTSD 40(R11), Z23
+	VBROADCASTSD 48(R11), Z24
+	VBROADCASTSD 56(R11), Z25
+	VFMADD231PD Z16, Z22, Z4
+	VFMADD231PD Z16, Z23, Z5
+	VFMADD231PD Z16, Z24, Z6
+	VFMADD231PD Z16, Z25, Z7
+	ADDQ R8, R11
+	DECQ R13
+	JNZ  gdinner
+
+gdstore:
+	MOVQ R14, R15
+	VMOVUPD Z0, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z1, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z2, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z3, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z4, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z5, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z6, (R15)
+	ADDQ R8, R15
+	VMOVUPD Z7, (R15)
+	ADDQ $16, R10
+	JMP  gcolblk
+
 gdone:
 	VZEROUPPER
 	RET
 
-// func gatherRowsAVX512(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64)
+// func gatherRowsAVX512(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32)
 //
 // Column blocks of 16 outer, rows inner: rhs[c0:c0+16] stays in Z0, Z1.
-TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-152
+// During the first column block, the whole of row pf[j] is prefetched for
+// each row j, so that the rows of later calls arrive from memory while this
+// one computes.
+TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-176
 	MOVQ dst_base+0(FP), DI
 	MOVQ src_base+24(FP), SI
 	MOVQ s+48(FP), DX
@@ -149,6 +262,7 @@ TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-152
 	MOVQ scale_base+80(FP), R9
 	MOVQ tgt_base+104(FP), R10
 	MOVQ rhs_base+128(FP), R11
+	MOVQ pf_base+152(FP), R14
 	TESTQ CX, CX
 	JEQ  rdone
 	XORQ BX, BX        // c0
@@ -160,10 +274,24 @@ rcol:
 	VMOVUPD 64(R11)(BX*8), Z1
 	LEAQ (DI)(BX*8), R12   // &dst[0][c0]
 	XORQ R13, R13          // j
-	TESTQ R9, R9
-	JEQ  rrow1
 
 rrows:
+	TESTQ BX, BX
+	JNE  rnopf
+	CMPQ R13, pf_len+160(FP)
+	JGE  rnopf
+	MOVLQSX (R14)(R13*4), AX
+	IMULQ DX, AX
+	LEAQ (SI)(AX*4), AX    // &src[pf[j]][0]
+	LEAQ (AX)(DX*4), R15   // end of the row
+
+rpf:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	CMPQ AX, R15
+	JLT  rpf
+
+rnopf:
 	MOVLQSX (R8)(R13*4), AX
 	IMULQ DX, AX
 	ADDQ BX, AX
@@ -173,35 +301,19 @@ rrows:
 	VBROADCASTSD (R10)(R13*8), Z4
 	VFMADD231PD Z2, Z4, Z0
 	VFMADD231PD Z3, Z4, Z1
+	TESTQ R9, R9
+	JEQ  rstore
 	VBROADCASTSD (R9)(R13*8), Z5
 	VMULPD Z5, Z2, Z2
 	VMULPD Z5, Z3, Z3
+
+rstore:
 	VMOVUPD Z2, (R12)
 	VMOVUPD Z3, 64(R12)
 	LEAQ (R12)(DX*8), R12
 	INCQ R13
 	CMPQ R13, CX
 	JLT  rrows
-	JMP  rnext
-
-rrow1:
-	MOVLQSX (R8)(R13*4), AX
-	IMULQ DX, AX
-	ADDQ BX, AX
-	LEAQ (SI)(AX*4), AX
-	VCVTPS2PD (AX), Z2
-	VCVTPS2PD 32(AX), Z3
-	VBROADCASTSD (R10)(R13*8), Z4
-	VFMADD231PD Z2, Z4, Z0
-	VFMADD231PD Z3, Z4, Z1
-	VMOVUPD Z2, (R12)
-	VMOVUPD Z3, 64(R12)
-	LEAQ (R12)(DX*8), R12
-	INCQ R13
-	CMPQ R13, CX
-	JLT  rrow1
-
-rnext:
 	VMOVUPD Z0, (R11)(BX*8)
 	VMOVUPD Z1, 64(R11)(BX*8)
 	ADDQ $16, BX
@@ -561,5 +673,56 @@ ablk1end:
 	JMP  ablk1
 
 adone:
+	VZEROUPPER
+	RET
+
+// func copyRowsAVX512(dst, src []float32, s int, idx, pf []int32)
+//
+// dst[j] = src[idx[j]] for whole rows of s floats; before copying row j the
+// whole of row pf[j] (when j < len(pf)) is prefetched.
+TEXT ·copyRowsAVX512(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ s+48(FP), DX
+	MOVQ idx_base+56(FP), R8
+	MOVQ idx_len+64(FP), CX
+	MOVQ pf_base+80(FP), R9
+	MOVQ pf_len+88(FP), R10
+	XORQ R13, R13          // j
+	TESTQ CX, CX
+	JEQ  cpdone
+
+cprow:
+	CMPQ R13, R10
+	JGE  cpcopy
+	MOVLQSX (R9)(R13*4), AX
+	IMULQ DX, AX
+	LEAQ (SI)(AX*4), AX
+	LEAQ (AX)(DX*4), R11
+
+cppf:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	CMPQ AX, R11
+	JLT  cppf
+
+cpcopy:
+	MOVLQSX (R8)(R13*4), AX
+	IMULQ DX, AX
+	LEAQ (SI)(AX*4), AX
+	XORQ BX, BX
+
+cpcol:
+	VMOVUPS (AX)(BX*4), Z0
+	VMOVUPS Z0, (DI)(BX*4)
+	ADDQ $16, BX
+	CMPQ BX, DX
+	JLT  cpcol
+	LEAQ (DI)(DX*4), DI
+	INCQ R13
+	CMPQ R13, CX
+	JLT  cprow
+
+cpdone:
 	VZEROUPPER
 	RET

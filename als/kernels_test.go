@@ -48,8 +48,9 @@ func testGatherGram(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 			rhs1[c] = float64(c)
 			rhs2[c] = float64(c)
 		}
-		goKernels.gatherRows(dst1, src, s, idx, sc, tgt, rhs1)
-		kern.gatherRows(dst2, src, s, idx, sc, tgt, rhs2)
+		pf := idx[min(1, m):]
+		goKernels.gatherRows(dst1, src, s, idx, sc, tgt, rhs1, nil)
+		kern.gatherRows(dst2, src, s, idx, sc, tgt, rhs2, pf)
 		for i := range dst1 {
 			if dst1[i] != dst2[i] {
 				t.Fatalf("gatherRows s=%d m=%d: dst[%d] %v vs %v", s, m, i, dst1[i], dst2[i])
@@ -60,17 +61,19 @@ func testGatherGram(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 				t.Fatalf("gatherRows s=%d m=%d: rhs[%d] %v vs %v", s, m, c, rhs1[c], rhs2[c])
 			}
 		}
-		c1, c2 := make([]float64, s*s), make([]float64, s*s)
-		for i := range c1 {
-			c1[i] = float64(i % 7)
-			c2[i] = c1[i]
-		}
-		goKernels.gramLower(c1, dst1, m, s)
-		kern.gramLower(c2, dst1, m, s)
-		for i := 0; i < s; i++ {
-			for j := 0; j <= i; j++ {
-				if !close64(c1[i*s+j], c2[i*s+j], 1e-12*float64(m+1)) {
-					t.Fatalf("gramLower s=%d m=%d: C[%d][%d] %v vs %v", s, m, i, j, c1[i*s+j], c2[i*s+j])
+		for _, zero := range []bool{false, true} {
+			c1, c2 := make([]float64, s*s), make([]float64, s*s)
+			for i := range c1 {
+				c1[i] = float64(i % 7)
+				c2[i] = c1[i]
+			}
+			goKernels.gramLower(c1, dst1, m, s, zero)
+			kern.gramLower(c2, dst1, m, s, zero)
+			for i := 0; i < s; i++ {
+				for j := 0; j <= i; j++ {
+					if !close64(c1[i*s+j], c2[i*s+j], 1e-12*float64(m+1)) {
+						t.Fatalf("gramLower s=%d m=%d zero=%v: C[%d][%d] %v vs %v", s, m, zero, i, j, c1[i*s+j], c2[i*s+j])
+					}
 				}
 			}
 		}
@@ -85,6 +88,18 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 	p := make([]float32, s)
 	for i := range p {
 		p[i] = float32(rng.NormFloat64())
+	}
+	c1, c2 := make([]float32, m*s), make([]float32, m*s)
+	idx := make([]int32, m)
+	for j := range idx {
+		idx[j] = int32(rng.IntN(max(m, 1)))
+	}
+	goKernels.copyRows(c1, b, s, idx, nil)
+	kern.copyRows(c2, b, s, idx, idx[min(2, m):])
+	for i := range c1 {
+		if c1[i] != c2[i] {
+			t.Fatalf("copyRows s=%d m=%d: %d: %v vs %v", s, m, i, c1[i], c2[i])
+		}
 	}
 	q1, q2 := make([]float32, m), make([]float32, m)
 	goKernels.dotRows(q1, b, m, s, p)

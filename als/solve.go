@@ -160,8 +160,8 @@ func (pr *problem) gramAll(ctx context.Context, src *side) error {
 					for j := 0; j < m; j++ {
 						idx[j] = int32(a + j)
 					}
-					pr.kern.gatherRows(blk, src.fac, s, idx[:m], nil, zero[:m], rhs)
-					pr.kern.gramLower(g, blk, m, s)
+					pr.kern.gatherRows(blk, src.fac, s, idx[:m], nil, zero[:m], rhs, nil)
+					pr.kern.gramLower(g, blk, m, s, false)
 				}
 				parts[c] = g
 			}
@@ -226,31 +226,30 @@ func (pr *problem) weights(sc *scratch, src *side, idx []int32, vals []float32) 
 }
 
 // normal forms the normal equations of entity e of dst in sc.gram (lower
-// triangle, without regularisation) and sc.rhs, and returns the constant
-// term of its loss.
+// triangle, without YᵀY and regularisation) and sc.rhs, and returns the
+// constant term of its loss. Every entity has at least one rating.
 func (pr *problem) normal(sc *scratch, dst, src *side, e int) float64 {
 	s := pr.s
-	if pr.yty64 != nil {
-		copy(sc.gram, pr.yty64)
-	} else {
-		clear(sc.gram)
-	}
 	clear(sc.rhs)
 	var scl []float64
 	if pr.p.Implicit {
 		scl = sc.scl
 	}
 	a, b := dst.indptr[e], dst.indptr[e+1]
+	n := int64(len(dst.cols))
 	var c0 float64
 	for start := a; start < b; start += blockRows {
-		m := int(min(blockRows, b-start))
-		idx := dst.cols[start : start+int64(m)]
-		c0 += pr.weights(sc, src, idx, dst.vals[start:start+int64(m)])
+		end := min(start+blockRows, b)
+		m := int(end - start)
+		idx := dst.cols[start:end]
+		c0 += pr.weights(sc, src, idx, dst.vals[start:end])
 		if scl != nil {
 			scl = sc.scl[:m]
 		}
-		pr.kern.gatherRows(sc.blk, src.fac, s, idx, scl, sc.tgt[:m], sc.rhs)
-		pr.kern.gramLower(sc.gram, sc.blk, m, s)
+		// Prefetch the rows of the next block (of this entity or the next).
+		pf := dst.cols[end:min(end+blockRows, n)]
+		pr.kern.gatherRows(sc.blk, src.fac, s, idx, scl, sc.tgt[:m], sc.rhs, pf)
+		pr.kern.gramLower(sc.gram, sc.blk, m, s, start == a)
 	}
 	return c0
 }
@@ -303,6 +302,11 @@ func (pr *problem) cholChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 			reg := dst.reg[e]
 			for i := 0; i < k; i++ {
 				row := sc.gram[i*s : i*s+i+1]
+				if pr.yty64 != nil {
+					for j, v := range pr.yty64[i*s : i*s+i+1] {
+						row[j] += v
+					}
+				}
 				row[i] += reg
 				p := packedIndex(i, 0) + l
 				for j, v := range row {
@@ -359,6 +363,9 @@ func (pr *problem) nnlsChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 		for i := 0; i < k; i++ {
 			for j := 0; j <= i; j++ {
 				v := sc.gram[i*s+j]
+				if pr.yty64 != nil {
+					v += pr.yty64[i*s+j]
+				}
 				sc.full[i*k+j], sc.full[j*k+i] = v, v
 			}
 			sc.full[i*k+i] += reg
@@ -399,9 +406,13 @@ func (pr *problem) cgChunk(iter int, dst, src *side, sc *scratch, lo, hi int) er
 		blk := sc.blk32[:n*s]
 		w, t, q := sc.w32[:n], sc.t32[:n], sc.q32[:n]
 		var c0 float64
+		// Copy the rows, prefetching cgAhead rows ahead (into the next
+		// entity at the end).
+		idx := dst.cols[a:b]
+		pf := dst.cols[min(a+cgAhead, int64(len(dst.cols))):min(b+cgAhead, int64(len(dst.cols)))]
+		pr.kern.copyRows(blk, src.fac, s, idx, pf)
 		for j := 0; j < n; j++ {
-			i := int(dst.cols[a+int64(j)])
-			copy(blk[j*s:j*s+s], src.fac[i*s:i*s+s])
+			i := int(idx[j])
 			v := dst.vals[a+int64(j)]
 			if pr.p.Implicit {
 				c1 := pr.p.Alpha * math.Abs(float64(v))
@@ -478,6 +489,9 @@ func (pr *problem) cgChunk(iter int, dst, src *side, sc *scratch, lo, hi int) er
 	}
 	return nil
 }
+
+// cgAhead is how many rows ahead copyRows prefetches.
+const cgAhead = 16
 
 // dot32 is x·y accumulated in float64.
 func dot32(x, y []float32) float64 {
