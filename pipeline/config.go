@@ -53,6 +53,10 @@ type ALSConfig struct {
 	Threads     int     `yaml:"threads"`
 	Solver      string  `yaml:"solver"`
 	CGSteps     int     `yaml:"cg_steps"`
+	// recs's extensions, off by default (see als.Params).
+	Biases      bool    `yaml:"biases,omitempty"`
+	RegMode     string  `yaml:"reg_mode,omitempty"`     // spark (λ·n), frequency (λ·n^ν), plain (λ)
+	RegExponent float64 `yaml:"reg_exponent,omitempty"` // ν for reg_mode frequency
 }
 
 // EvalConfig is the evaluation on the test split.
@@ -74,6 +78,7 @@ type RecommendConfig struct {
 type PublishConfig struct {
 	To             string `yaml:"to"`
 	Dir            string `yaml:"dir,omitempty"`
+	Prefix         string `yaml:"prefix,omitempty"` // subdirectory or blob prefix
 	BlobURL        string `yaml:"blob_url,omitempty"`
 	BlobContainer  string `yaml:"blob_container,omitempty"`
 	CosmosEndpoint string `yaml:"cosmos_endpoint,omitempty"`
@@ -107,7 +112,7 @@ func Defaults() Config {
 		ALS:       ALSConfig{Rank: 10, MaxIter: 10, Reg: 0.1, Alpha: 1, Seed: 42, Solver: "cholesky", CGSteps: 3},
 		Eval:      EvalConfig{K: 10},
 		Recommend: RecommendConfig{K: 10},
-		Publish:   PublishConfig{To: "none", Database: "recommendations", Container: "user_recommendations", DocumentShape: "recs"},
+		Publish:   PublishConfig{To: "none", Database: "recommendations", Container: "user_recommendations", DocumentShape: "full"},
 		Runs:      RunsConfig{Root: "runs"},
 	}
 }

@@ -1,0 +1,161 @@
+package export
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+
+	"github.com/recs-dev/recs/internal/azure"
+	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// Target says where a publication goes, in the terms of `recs export` and
+// `recs train`; Open turns it into a Sink. Secrets (CosmosKey, keys and SAS
+// in Blob) are used, never shown: Describe leaves them out.
+type Target struct {
+	To string // "dir", "blob" or "cosmos"
+
+	// Directory and Blob Storage.
+	Dir     string
+	Prefix  string
+	Formats []toplist.Format // empty: DefaultFormats
+	Blob    azure.BlobLocation
+
+	// Cosmos DB.
+	CosmosEndpoint string
+	CosmosKey      string // "": Azure AD (DefaultAzureCredential)
+	Database       string
+	Container      string
+	Shape          DocumentShape
+	TTL            int
+	Concurrency    int
+	MaxRetries     int
+	RequestTimeout time.Duration
+	Checkpoint     string
+	Resume         bool
+
+	Progress *Counters
+	Log      *slog.Logger
+}
+
+// Open returns the sink for t and a description of where it writes, free
+// of secrets.
+func (t Target) Open() (Sink, string, error) {
+	switch t.To {
+	case "cosmos":
+		client, err := NewCosmosClient(t.CosmosEndpoint, t.CosmosKey, nil)
+		if err != nil {
+			return nil, "", err
+		}
+		desc := fmt.Sprintf("%s/%s/%s", hostOf(t.CosmosEndpoint), or(t.Database, DefaultDatabase), or(t.Container, DefaultContainer))
+		return &CosmosSink{Client: client, Database: t.Database, Container: t.Container, Shape: t.Shape,
+			TTL: t.TTL, MaxConcurrency: t.Concurrency, MaxRetries: t.MaxRetries, RequestTimeout: t.RequestTimeout,
+			Checkpoint: t.Checkpoint, Resume: t.Resume, Secrets: []string{t.CosmosKey}, Progress: t.Progress, Log: t.Log}, desc, nil
+	case "blob":
+		loc := t.Blob
+		if loc.Counts == nil {
+			loc.Counts = new(azure.Counts)
+		}
+		cc, prefix, err := azure.OpenContainer(loc)
+		if err != nil {
+			return nil, "", err
+		}
+		if t.Prefix != "" {
+			prefix += strings.Trim(t.Prefix, "/") + "/"
+		}
+		// The container URL may carry a SAS: show it without its query.
+		desc, _, _ := strings.Cut(cc.URL(), "?")
+		desc = strings.TrimSuffix(desc, "/") + "/" + prefix
+		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, CreateContainer: true,
+			Counts: loc.Counts, Secrets: loc.Secrets(), Progress: t.Progress}, desc, nil
+	case "dir":
+		desc := t.Dir
+		if t.Prefix != "" {
+			desc = filepath.Join(t.Dir, strings.Trim(t.Prefix, "/"))
+		}
+		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, Progress: t.Progress}, desc, nil
+	}
+	return nil, "", fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
+}
+
+// Check verifies, without writing any data, that t can be published to:
+// the directory can be created and written, or the account answers and
+// accepts the credentials (a missing container or database is fine: it is
+// created on publication).
+func (t Target) Check(ctx context.Context) error {
+	switch t.To {
+	case "dir":
+		dir := t.Dir
+		if t.Prefix != "" {
+			dir = filepath.Join(dir, t.Prefix)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		f, err := os.CreateTemp(dir, ".recs-check-*")
+		if err != nil {
+			return err
+		}
+		f.Close()
+		return os.Remove(f.Name())
+	case "blob":
+		loc := t.Blob
+		cc, _, err := azure.OpenContainer(loc)
+		if err != nil {
+			return err
+		}
+		_, err = cc.GetProperties(ctx, nil)
+		if err == nil || isStatus(err, http.StatusNotFound) {
+			return nil
+		}
+		return errs.Service("blob", azure.Scrub(err, loc.Secrets()...))
+	case "cosmos":
+		client, err := NewCosmosClient(t.CosmosEndpoint, t.CosmosKey, nil)
+		if err != nil {
+			return err
+		}
+		db, err := client.NewDatabase(or(t.Database, DefaultDatabase))
+		if err != nil {
+			return err
+		}
+		_, err = db.Read(ctx, nil)
+		if err == nil || isStatus(err, http.StatusNotFound) {
+			return nil
+		}
+		return errs.Service("cosmos", azure.Scrub(err, t.CosmosKey))
+	}
+	return fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
+}
+
+func isStatus(err error, code int) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == code
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// hostOf returns the host of an endpoint URL, or the URL when it has none.
+func hostOf(endpoint string) string {
+	s := endpoint
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexAny(s, "/?"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

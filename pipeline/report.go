@@ -1,0 +1,26 @@
+package pipeline
+
+import (
+	"io"
+
+	"github.com/recs-dev/recs/internal/atomicfile"
+	"github.com/recs-dev/recs/report"
+	"github.com/recs-dev/recs/rundir"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// report writes report.html from what the run holds in memory (the top-k
+// is read back from its file).
+func (r *run) report() error {
+	in := report.Inputs{RunDir: r.id, Manifest: &r.man, Model: r.model, Train: r.train}
+	if _, lists, err := toplist.ReadFile(r.path(rundir.TopKFile)); err == nil {
+		in.TopK = lists
+	}
+	if err := atomicfile.WriteFile(r.path(rundir.ReportFile), func(w io.Writer) error {
+		return report.Write(w, in)
+	}); err != nil {
+		return err
+	}
+	r.man.Files["report"] = rundir.ReportFile
+	return nil
+}
