@@ -1,0 +1,452 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/recs-dev/recs/export"
+	"github.com/recs-dev/recs/internal/azure"
+	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/toplist"
+)
+
+func init() { register("export", newExportCmd) }
+
+// Environment variables of `recs export`.
+const (
+	envCosmosEndpoint = "RECS_COSMOS_ENDPOINT"
+	envCosmosKey      = "RECS_COSMOS_KEY"
+	envBlobURL        = "RECS_BLOB_URL"
+)
+
+// exportOptions are the flags and argument of `recs export`.
+type exportOptions struct {
+	Input string
+	To    string
+
+	// Cosmos DB
+	CosmosEndpoint string
+	Database       string
+	Container      string
+	Shape          string
+	TTL            int
+	Concurrency    int
+	MaxRetries     int
+	RequestTimeout time.Duration
+	Resume         bool
+	Checkpoint     string
+
+	// Blob Storage and directory
+	BlobURL       string
+	BlobContainer string
+	Dir           string
+	Prefix        string
+	Formats       []string
+	Gzip          bool
+
+	JSON bool
+
+	formats []toplist.Format
+	shape   export.DocumentShape
+}
+
+func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.To, "to", "", "where to publish: cosmos, blob or dir")
+
+	fs.StringVar(&o.CosmosEndpoint, "cosmos-endpoint", "", "Cosmos DB account endpoint, https://ACCOUNT.documents.azure.com:443/ (default: $"+envCosmosEndpoint+"); key from $"+envCosmosKey+", else Azure AD")
+	fs.StringVar(&o.Database, "database", export.DefaultDatabase, "Cosmos DB database (created if missing)")
+	fs.StringVar(&o.Container, "container", export.DefaultContainer, "Cosmos DB container (created if missing, partition key /id)")
+	fs.StringVar(&o.Shape, "document-shape", string(export.ShapeFull), "full: {id, items:[{id,score}], model, generatedAt}; reference: {id, MovieId:[ids]}")
+	fs.IntVar(&o.TTL, "ttl", 0, "Cosmos DB time-to-live of each document in seconds, so users absent from later runs age out (0: none)")
+	fs.IntVar(&o.Concurrency, "concurrency", 32, "most Cosmos DB writes in flight (the adaptive window's ceiling)")
+	fs.IntVar(&o.MaxRetries, "max-retries", 8, "retries of one request (a document, a block) after transient failures (408, 5xx, resets) before the export fails")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "time limit of one request (Cosmos DB, Blob Storage)")
+	fs.BoolVar(&o.Resume, "resume", false, "skip the users that an interrupted export of the same lists to the same container already wrote")
+	fs.StringVar(&o.Checkpoint, "checkpoint", "", "Cosmos DB checkpoint file (default: TOPK.checkpoint.json)")
+
+	fs.StringVar(&o.BlobURL, "blob-url", "", "https://ACCOUNT.blob.core.windows.net/CONTAINER[/PREFIX][?SAS] (default: $"+envBlobURL+"); without SAS: key from $"+azure.EnvAccountKey+", else Azure AD")
+	fs.StringVar(&o.BlobContainer, "blob-container", "", "Blob container of the account in $"+azure.EnvConnectionString+" (instead of --blob-url)")
+	fs.StringVar(&o.Dir, "dir", "", "directory to publish into (--to dir; created if missing)")
+	fs.StringVar(&o.Prefix, "prefix", "", "blob name prefix or subdirectory for this run, e.g. 2024-05-01 (keeps history)")
+	fs.StringSliceVar(&o.Formats, "formats", []string{"jsonl", "parquet"}, "data files for blob and dir: jsonl, jsonl.gz, parquet")
+	fs.BoolVar(&o.Gzip, "gzip", false, "write JSON lines gzipped (jsonl.gz instead of jsonl)")
+
+	fs.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
+}
+
+func newExportCmd(env *Env) *cobra.Command {
+	opts := &exportOptions{}
+	cmd := &cobra.Command{
+		Use:   "export TOPK --to cosmos|blob|dir",
+		Short: "Publish top-k lists to Cosmos DB, Blob Storage or a directory",
+		Long: `Export publishes a top-k file written by 'recs recommend' (.parquet, .jsonl or
+.jsonl.gz) where an API can read it. A nightly job can re-run it safely; it never
+leaves half a result where a reader would take it for a whole one.
+
+--to cosmos   one document per user, upserted (idempotent by id) into --database /
+              --container, created if missing with partition key /id. Writes run
+              with adaptive concurrency: a 429 halves the window and pauses every
+              writer for the service's retry-after; successes widen it again.
+              408, 5xx and dropped connections are retried with backoff and
+              jitter. The endpoint comes from --cosmos-endpoint or
+              $RECS_COSMOS_ENDPOINT, the key from $RECS_COSMOS_KEY; without a key
+              Azure AD is used (managed identity, workload identity, Azure CLI).
+              A checkpoint file records progress; after an interruption --resume
+              skips the users already written.
+--to blob     the data files (--formats) and a manifest.json (model, counts,
+              SHA-256 checksums, time) under --prefix. Data blobs are staged in
+              blocks and committed only when complete, the manifest last: a reader
+              that follows the manifest never sees a partial run.
+--to dir      the same files in --dir/--prefix, each via a temporary file and a
+              rename, the manifest last.
+
+Keys, connection strings and SAS tokens are never printed. A progress bar
+(documents/s, retries, ETA) shows on a terminal; a summary line goes to stdout.`,
+		Example: `  recs export top10.parquet --to dir --dir published/ --prefix 2024-05-01
+  RECS_COSMOS_KEY=... recs export top10.parquet --to cosmos --cosmos-endpoint https://acct.documents.azure.com:443/
+  recs export top10.parquet --to cosmos --document-shape reference --container user_recommendations_als --ttl 172800
+  recs export top10.parquet --to cosmos --resume        # after an interrupted run
+  recs export top10.jsonl --to blob --blob-url "https://acct.blob.core.windows.net/recs/nightly?sv=..." --prefix 2024-05-01 --gzip
+  AZURE_STORAGE_CONNECTION_STRING=... recs export top10.parquet --to blob --blob-container recs --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Input = args[0]
+			if err := opts.validate(cmd.Flags()); err != nil {
+				return err
+			}
+			return runExport(cmd.Context(), env, opts)
+		},
+	}
+	opts.addFlags(cmd.Flags())
+	return cmd
+}
+
+func (o *exportOptions) validate(fs *pflag.FlagSet) error {
+	if o.Input == "" {
+		return usagef("TOPK must not be empty")
+	}
+	if _, err := toplist.FormatOf(o.Input); err != nil {
+		return usagef("%v", err)
+	}
+	cosmosOnly := []string{"cosmos-endpoint", "database", "container", "document-shape", "ttl", "concurrency", "resume", "checkpoint"}
+	filesOnly := []string{"prefix", "formats", "gzip"}
+	if o.MaxRetries < 0 {
+		return usagef("--max-retries %d: want at least 0", o.MaxRetries)
+	}
+	if o.RequestTimeout <= 0 {
+		return usagef("--request-timeout must be positive")
+	}
+	var allowed []string
+	switch o.To {
+	case "cosmos":
+		allowed = append([]string{"max-retries", "request-timeout"}, cosmosOnly...)
+		if o.CosmosEndpoint == "" {
+			o.CosmosEndpoint = os.Getenv(envCosmosEndpoint)
+		}
+		if o.CosmosEndpoint == "" {
+			return usagef("--to cosmos needs --cosmos-endpoint or $%s", envCosmosEndpoint)
+		}
+		var err error
+		if o.shape, err = export.ParseShape(o.Shape); err != nil {
+			return usagef("--document-shape %q: want full or reference", o.Shape)
+		}
+		if o.TTL < 0 {
+			return usagef("--ttl %d: want seconds ≥ 0", o.TTL)
+		}
+		if o.Concurrency < 1 {
+			return usagef("--concurrency %d: want at least 1", o.Concurrency)
+		}
+		if o.Checkpoint == "" {
+			o.Checkpoint = o.Input + ".checkpoint.json"
+		}
+	case "blob":
+		allowed = append([]string{"blob-url", "blob-container", "max-retries", "request-timeout"}, filesOnly...)
+		if o.BlobURL == "" && o.BlobContainer == "" {
+			o.BlobURL = os.Getenv(envBlobURL)
+		}
+		switch {
+		case o.BlobURL != "" && o.BlobContainer != "":
+			return usagef("--blob-url and --blob-container exclude each other")
+		case o.BlobURL == "" && o.BlobContainer == "":
+			return usagef("--to blob needs --blob-url (or $%s) or --blob-container with $%s", envBlobURL, azure.EnvConnectionString)
+		case o.BlobContainer != "" && os.Getenv(azure.EnvConnectionString) == "":
+			return usagef("--blob-container needs $%s", azure.EnvConnectionString)
+		}
+	case "dir":
+		allowed = append([]string{"dir"}, filesOnly...)
+		if o.Dir == "" {
+			return usagef("--to dir needs --dir DIR")
+		}
+	case "":
+		return usagef("--to is required: cosmos, blob or dir")
+	default:
+		return usagef("--to %q: want cosmos, blob or dir", o.To)
+	}
+	// A flag of another sink is a mistake worth naming, not ignoring.
+	for _, name := range append(append(append([]string{}, cosmosOnly...), filesOnly...), "blob-url", "blob-container", "dir", "max-retries", "request-timeout") {
+		if fs.Changed(name) && !contains(allowed, name) {
+			return usagef("--%s does not apply to --to %s", name, o.To)
+		}
+	}
+	if o.To != "cosmos" {
+		o.formats = nil
+		for _, s := range o.Formats {
+			f, err := toplist.ParseFormat(strings.TrimSpace(s))
+			if err != nil {
+				return usagef("--formats: %v", err)
+			}
+			if o.Gzip && f == toplist.JSONL {
+				f = toplist.JSONLGzip
+			}
+			if contains(o.formats, f) {
+				return usagef("--formats names %s twice", f)
+			}
+			o.formats = append(o.formats, f)
+		}
+		if len(o.formats) == 0 {
+			return usagef("--formats is empty")
+		}
+	}
+	return nil
+}
+
+func contains[T comparable](s []T, v T) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// exportResult is the --json output.
+type exportResult struct {
+	Input     string           `json:"input"`
+	To        string           `json:"to"`
+	Target    string           `json:"target"`
+	Model     string           `json:"model"`
+	Documents int64            `json:"documents"`
+	Skipped   int64            `json:"skipped"`
+	Retries   int64            `json:"retries"`
+	Throttles int64            `json:"throttles"`
+	Bytes     int64            `json:"bytes"`
+	Seconds   float64          `json:"seconds"`
+	DocsPerS  float64          `json:"documentsPerSecond"`
+	MBPerS    float64          `json:"mbPerSecond"`
+	Manifest  *export.Manifest `json:"manifest,omitempty"`
+}
+
+func runExport(ctx context.Context, env *Env, o *exportOptions) error {
+	rd, err := toplist.Open(o.Input)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	meta := rd.Meta()
+	total := rd.Len()
+	if total < 0 {
+		total = countJSONLLists(o.Input)
+	}
+
+	live := new(export.Counters)
+	var sink export.Sink
+	var target string
+	switch o.To {
+	case "cosmos":
+		key := os.Getenv(envCosmosKey)
+		client, err := export.NewCosmosClient(o.CosmosEndpoint, key, nil)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		target = fmt.Sprintf("%s/%s/%s", hostOf(o.CosmosEndpoint), o.Database, o.Container)
+		sink = &export.CosmosSink{Client: client, Database: o.Database, Container: o.Container, Shape: o.shape,
+			TTL: o.TTL, MaxConcurrency: o.Concurrency, MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout,
+			Checkpoint: o.Checkpoint, Resume: o.Resume, Secrets: []string{key}, Progress: live, Log: env.Log}
+	case "blob":
+		loc := azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.FromEnv()
+		loc.Retry = azure.DefaultRetry
+		loc.Retry.MaxRetries = int32(o.MaxRetries)
+		if o.MaxRetries == 0 {
+			loc.Retry.MaxRetries = -1 // the SDK reads 0 as its default
+		}
+		loc.Retry.TryTimeout = o.RequestTimeout
+		counts := new(azure.Counts)
+		loc.Counts = counts
+		cc, prefix, err := azure.OpenContainer(loc)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if o.Prefix != "" {
+			prefix += strings.Trim(o.Prefix, "/") + "/"
+		}
+		// The container URL may carry a SAS: show it without its query.
+		target, _, _ = strings.Cut(cc.URL(), "?")
+		target = strings.TrimSuffix(target, "/") + "/" + prefix
+		sink = &export.BlobSink{Container: cc, Prefix: prefix, Formats: o.formats, CreateContainer: true,
+			Counts: counts, Secrets: loc.Secrets(), Progress: live}
+	case "dir":
+		target = o.Dir
+		if o.Prefix != "" {
+			target = strings.TrimSuffix(o.Dir, "/") + "/" + strings.Trim(o.Prefix, "/")
+		}
+		sink = &export.DirSink{Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats, Progress: live}
+	}
+
+	env.Log.Info("export", "input", o.Input, "to", o.To, "target", target, "model", meta.Model, "lists", total)
+	stop := showExportProgress(env, o.To, total, live)
+	st, err := sink.Publish(ctx, meta, rd)
+	stop()
+	if err != nil {
+		var ie *errs.InputError
+		if errors.As(err, &ie) && ie.File == "" {
+			ie.File = o.Input
+		}
+		if o.To == "cosmos" && ctx.Err() != nil {
+			env.Log.Warn("export interrupted; run again with --resume to continue", "checkpoint", o.Checkpoint,
+				"written", st.Documents)
+		}
+		return err
+	}
+	res := exportResult{Input: o.Input, To: o.To, Target: target, Model: meta.Model, Documents: st.Documents,
+		Skipped: st.Skipped, Retries: st.Retries, Throttles: st.Throttles, Bytes: st.Bytes,
+		Seconds: st.Elapsed.Seconds(), DocsPerS: st.DocsPerSecond(), MBPerS: st.MBPerSecond(), Manifest: st.Manifest}
+	if o.JSON {
+		enc := json.NewEncoder(env.Out)
+		return enc.Encode(res)
+	}
+	fmt.Fprintf(env.Out, "exported %d lists of model %q to %s %s: %d written, %d skipped, %d retries, %d throttles, %.1f MB in %.1fs (%.0f docs/s, %.2f MB/s)\n",
+		st.Documents+st.Skipped, meta.Model, o.To, target, st.Documents, st.Skipped, st.Retries, st.Throttles,
+		float64(st.Bytes)/1e6, st.Elapsed.Seconds(), st.DocsPerSecond(), st.MBPerSecond())
+	return nil
+}
+
+func hostOf(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return endpoint
+}
+
+// countJSONLLists counts the lists of an uncompressed JSON lines file (its
+// non-blank lines after the header), for the progress total; -1 for other
+// formats or on any trouble.
+func countJSONLLists(path string) int64 {
+	if f, _ := toplist.FormatOf(path); f != toplist.JSONL {
+		return -1
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer fh.Close()
+	var n int64
+	br := bufio.NewReaderSize(fh, 1<<20)
+	for {
+		line, err := br.ReadSlice('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			n++
+		}
+		if err == bufio.ErrBufferFull {
+			// A very long line: consume the rest of it.
+			for err == bufio.ErrBufferFull {
+				_, err = br.ReadSlice('\n')
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return -1
+		}
+	}
+	return n - 1 // the header
+}
+
+// showExportProgress draws a bar with documents/s, retries and ETA on a
+// terminal, or logs progress every few seconds otherwise. It returns the
+// function that stops it.
+func showExportProgress(env *Env, to string, total int64, live *export.Counters) func() {
+	if env.Quiet {
+		return func() {}
+	}
+	if !env.ErrIsTTY || env.LogFormat == "json" {
+		r := env.Progress("export to "+to, total)
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t := time.NewTicker(500 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					r.Set(live.Documents.Load() + live.Skipped.Load())
+				}
+			}
+		}()
+		return func() {
+			close(done)
+			wg.Wait()
+			r.Set(live.Documents.Load() + live.Skipped.Load())
+			r.Done()
+		}
+	}
+	max := total
+	if max <= 0 {
+		max = -1
+	}
+	bar := progressbar.NewOptions64(max,
+		progressbar.OptionSetWriter(env.Err),
+		progressbar.OptionSetDescription(to),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("docs"),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSpinnerType(14),
+	)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	draw := func() {
+		bar.Describe(fmt.Sprintf("%s  %d retries  %d throttles", to, live.Retries.Load(), live.Throttles.Load()))
+		bar.Set64(live.Documents.Load() + live.Skipped.Load())
+	}
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(150 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				draw()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+		draw()
+		bar.Finish()
+	}
+}
