@@ -132,7 +132,7 @@ func TestExportBlob(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, b := range []string{"manifest.json", "toplist.jsonl.gz", "toplist.parquet"} {
-		if _, err := c.NewBlobClient("2024-05-01/" + b).GetProperties(context.Background(), nil); err != nil {
+		if _, err := c.NewBlobClient("2024-05-01/"+b).GetProperties(context.Background(), nil); err != nil {
 			t.Errorf("blob %s: %v", b, err)
 		}
 	}

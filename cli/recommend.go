@@ -15,8 +15,8 @@ import (
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/errs"
-	"github.com/recs-dev/recs/toplist"
 	"github.com/recs-dev/recs/topk"
+	"github.com/recs-dev/recs/toplist"
 )
 
 func init() { register("recommend", newRecommendCmd) }
