@@ -8,6 +8,7 @@ import (
 	"runtime"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -28,60 +29,78 @@ type EarlyStop struct {
 type Holdout struct {
 	Ratio  float64 // share of the training rows held out, in (0, 1)
 	Method string  // "stratified" (default), "chrono" or "random"
-	By     string  // "user" (default) or "item": the groups of stratified and chrono
+	By     string  // "item" (default) or "user": the groups of stratified and chrono
 	Seed   int64   // shuffles of random and stratified
 }
 
-// MetricsPerIteration lists the metrics Run can measure after every
-// iteration, and so stop early on: als.WithValidation's NDCG@10 for
-// implicit trials and RMSE for explicit ones.
+// MetricsPerIteration lists the metrics Run measures after every
+// iteration, and so can stop early on: als.WithValidation's NDCG@10 for
+// implicit trials and RMSE for explicit ones. Other metrics (and these
+// for trials of the other kind) are measured once, after the last
+// iteration, by eval.EvaluateModel.
 var MetricsPerIteration = []string{"ndcg@10", "rmse"}
+
+// CheckMetric reports whether metric is a metric Run can optimise: a key
+// of package eval, "name@k" for ranking metrics (precision, recall, ndcg,
+// map, map_at_k, coverage) and the bare name for rating metrics (rmse,
+// mae, rsquared, exp_var).
+func CheckMetric(metric string) error {
+	_, _, err := eval.SplitKey(metric)
+	return err
+}
 
 // errEarlyStop ends a fit from the iteration callback.
 var errEarlyStop = errors.New("tune: early stop")
 
 // NewObjective returns the objective that fits ALS on fit and measures
-// metric on valid after every iteration. metric is "ndcg@10" (Microsoft
-// Recommenders' NDCG@10 over each validation user's items not in fit,
-// every validation row relevant; implicit trials only) or "rmse" (over the
-// validation rows whose user and item have factors; explicit trials only).
-// A trial of the other kind fails. seed seeds every trial's initial
-// factors, so trials differ only in their parameters.
+// metric on valid, both by Microsoft Recommenders' definitions (package
+// eval): ranking metrics over each validation user's items not in fit,
+// every validation row relevant; rating metrics over the validation rows
+// whose user and item have factors.
+//
+// ndcg@10 for implicit trials and rmse for explicit ones are measured after
+// every iteration (als.WithValidation); the trial reports its best
+// iteration and, with es.Patience > 0, stops after es.Patience iterations
+// without improvement. Any other metric, or these for trials of the other
+// kind, is measured after the last iteration with eval.EvaluateModel,
+// together with its companions (every ranking metric at the same k, or
+// every rating metric). seed seeds every trial's initial factors, so trials
+// differ only in their parameters.
 func NewObjective(fit, valid *ratings.Table, metric string, seed int64, threads int, es EarlyStop) (Objective, error) {
-	if metric != "ndcg@10" && metric != "rmse" {
-		return nil, fmt.Errorf("tune: metric %q: want ndcg@10 (implicit feedback) or rmse (explicit ratings)", metric)
+	_, k, err := eval.SplitKey(metric)
+	if err != nil {
+		return nil, fmt.Errorf("tune: %w", err)
 	}
 	if es.Patience < 0 || !(es.MinDelta >= 0) {
 		return nil, fmt.Errorf("tune: early stopping patience %d, min delta %v: want both ≥ 0", es.Patience, es.MinDelta)
 	}
+	evalOpts := eval.Options{Metrics: eval.RatingMetrics, Threads: threads}
+	if k > 0 {
+		evalOpts = eval.Options{K: []int{k}, Metrics: eval.RankingMetrics, Threads: threads}
+	}
 	lower := LowerIsBetter(metric)
 	return func(ctx context.Context, p Params) (Outcome, error) {
-		if (metric == "ndcg@10") != p.Implicit {
-			kind := "explicit"
-			if p.Implicit {
-				kind = "implicit"
+		if !(metric == "ndcg@10" && p.Implicit || metric == "rmse" && !p.Implicit) {
+			m, err := als.Fit(ctx, fit, p.ALS(seed, threads))
+			if err != nil {
+				return Outcome{}, err
 			}
-			return Outcome{}, fmt.Errorf("metric %s is not measured for %s feedback", metric, kind)
+			doc, err := eval.EvaluateModel(ctx, m, fit, valid, evalOpts)
+			if err != nil {
+				return Outcome{}, err
+			}
+			out := Outcome{Metrics: map[string]float64{}, Iterations: p.MaxIter, BestIter: p.MaxIter}
+			for _, mt := range doc.Metrics {
+				out.Metrics[mt.Key()] = mt.Value
+			}
+			return out, nil
 		}
-		var (
-			out   Outcome
-			best  float64
-			since int
-		)
+		st := stopper{EarlyStop: es, lower: lower, maxIter: p.MaxIter}
 		cb := func(it als.Iteration) error {
-			out.Iterations = it.Iter
-			v := it.Validation
-			if math.IsNaN(v) {
+			if math.IsNaN(it.Validation) {
 				return fmt.Errorf("validation %s is NaN at iteration %d (no validation user or row has factors)", metric, it.Iter)
 			}
-			improved := out.BestIter == 0 || (!lower && v > best+es.MinDelta) || (lower && v < best-es.MinDelta)
-			if improved {
-				best, out.BestIter, since = v, it.Iter, 0
-			} else {
-				since++
-			}
-			if es.Patience > 0 && since >= es.Patience && it.Iter < p.MaxIter {
-				out.EarlyStopped = true
+			if st.observe(it.Iter, it.Validation) {
 				return errEarlyStop
 			}
 			return nil
@@ -90,9 +109,34 @@ func NewObjective(fit, valid *ratings.Table, metric string, seed int64, threads 
 		if err != nil && !errors.Is(err, errEarlyStop) {
 			return Outcome{}, err
 		}
-		out.Metrics = map[string]float64{metric: best}
-		return out, nil
+		return Outcome{Metrics: map[string]float64{metric: st.best}, Iterations: st.iters,
+			BestIter: st.bestIter, EarlyStopped: st.stopped}, nil
 	}, nil
+}
+
+// stopper follows a validation metric over the iterations of one fit.
+type stopper struct {
+	EarlyStop
+	lower   bool // smaller is better
+	maxIter int
+
+	iters, bestIter, since int
+	best                   float64
+	stopped                bool
+}
+
+// observe records the metric v of iteration iter and reports whether the
+// fit should stop: es.Patience iterations in a row have not improved on
+// the best by more than MinDelta, and iterations remain.
+func (s *stopper) observe(iter int, v float64) bool {
+	s.iters = iter
+	if s.bestIter == 0 || (!s.lower && v > s.best+s.MinDelta) || (s.lower && v < s.best-s.MinDelta) {
+		s.best, s.bestIter, s.since = v, iter, 0
+	} else {
+		s.since++
+	}
+	s.stopped = s.Patience > 0 && s.since >= s.Patience && iter < s.maxIter
+	return s.stopped
 }
 
 // Run searches space on train: it carves the validation set out of train

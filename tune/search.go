@@ -7,10 +7,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -138,14 +138,9 @@ type Result struct {
 var ErrJournalMismatch = errors.New("the results journal belongs to a different search")
 
 // LowerIsBetter reports whether smaller values of the metric are better:
-// true for the error metrics rmse and mae, false for the others.
-func LowerIsBetter(metric string) bool {
-	switch strings.ToLower(metric) {
-	case "rmse", "mae":
-		return true
-	}
-	return false
-}
+// true for the error metrics rmse and mae, false for the others
+// (eval.LowerIsBetter).
+func LowerIsBetter(metric string) bool { return eval.LowerIsBetter(metric) }
 
 // better reports whether a ranks before b: successful before failed, then
 // by metric, then by lower ID.
