@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
@@ -102,7 +103,15 @@ func fixtureManifest() *rundir.Manifest {
 func fixtureModel(t *ratings.Table) *als.Model {
 	p := als.Default()
 	p.Reg, p.MaxIter, p.Seed = 0.05, 12, 42
-	m := &als.Model{Rank: p.Rank, UserIDs: t.UserIDs, ItemIDs: t.ItemIDs, ID: "als-0123456789abcdef", Params: &p}
+	rng := rand.New(rand.NewPCG(3, 3))
+	m := &als.Model{Rank: p.Rank, UserIDs: t.UserIDs, ItemIDs: t.ItemIDs, ID: "als-0123456789abcdef", Params: &p,
+		UserFactors: make([]float32, len(t.UserIDs)*p.Rank), ItemFactors: make([]float32, len(t.ItemIDs)*p.Rank)}
+	for j := range m.UserFactors {
+		m.UserFactors[j] = float32(rng.NormFloat64())
+	}
+	for j := range m.ItemFactors {
+		m.ItemFactors[j] = float32(rng.NormFloat64())
+	}
 	for i := 1; i <= p.MaxIter; i++ {
 		x := float64(i)
 		m.History = append(m.History, als.Iteration{Iter: i, Loss: 5000*math.Exp(-x/2) + 1000,
@@ -112,11 +121,47 @@ func fixtureModel(t *ratings.Table) *als.Model {
 	return m
 }
 
+// fixtureDoc is a metrics document of model "als-0123456789abcdef" for
+// the given ks. Invented values with the shapes real curves have:
+// precision@k = 0.35·(1 − 0.02k), recall@k = 0.25·k/(k+8), ndcg@k =
+// 0.40 − 0.002k, map@k = 0.08·k/(k+3), coverage@k = 0.02k; RMSE 0.92 and
+// MAE 0.72 (σ of the fixture's ratings is 1.28, so RMSE beats the mean).
+func fixtureDoc(ks ...int) *eval.Document {
+	d := &eval.Document{Format: eval.FormatName, Version: eval.FormatVersion, Tool: "recs v0.1.0-test",
+		Model: &eval.ModelInfo{ID: "als-0123456789abcdef"},
+		Settings: eval.Settings{K: ks, Metrics: append(append([]string{}, eval.RatingMetrics...), eval.RankingMetrics...),
+			Candidates: "every model item the user did not rate in training", Ties: "model item row"},
+		Counts: eval.Counts{TestRows: 1500, TestUsers: 380, TestItems: 260, TrainRows: 4500, ColdStartUsers: 3,
+			ColdStartItems: 40, ColdStartRows: 120, RatingRows: 1380, CatalogueItems: 299, RankedUsers: 377, RelevantItems: 1380},
+		Warnings: []string{"120 test rows dropped from the rating metrics: user or item unknown to the model"}}
+	for _, n := range []struct {
+		name string
+		v    float64
+	}{{eval.RMSE, 0.92}, {eval.MAE, 0.72}, {eval.RSquared, 0.31}, {eval.ExpVar, 0.32}} {
+		d.Metrics = append(d.Metrics, eval.Metric{Name: n.name, Value: n.v, N: 1380, Definition: eval.Definitions[n.name]})
+	}
+	for _, k := range ks {
+		x := float64(k)
+		for _, n := range []struct {
+			name string
+			v    float64
+		}{{eval.Precision, 0.35 * (1 - 0.02*x)}, {eval.Recall, 0.25 * x / (x + 8)}, {eval.NDCG, 0.40 - 0.002*x},
+			{eval.MAP, 0.08 * x / (x + 3)}, {eval.MAPAtK, 0.09 * x / (x + 3)}, {eval.Coverage, 0.02 * x}} {
+			d.Metrics = append(d.Metrics, eval.Metric{Name: n.name, K: k, Value: n.v, N: 377, Definition: eval.Definitions[n.name]})
+		}
+	}
+	return d
+}
+
 // fixtureInputs is the complete sample run of the golden test.
 func fixtureInputs() Inputs {
 	tbl := fixtureTable(1, 400, 300, 6000)
+	ks := make([]int, 20)
+	for j := range ks {
+		ks[j] = j + 1
+	}
 	return Inputs{RunDir: "runs/20261126T061500Z-3f9a1c", Manifest: fixtureManifest(), Model: fixtureModel(tbl),
-		Train: tbl, TopK: fixtureLists(2, tbl, 10, 1.2)}
+		Metrics: fixtureDoc(10), Curves: fixtureDoc(ks...), Train: tbl, TopK: fixtureLists(2, tbl, 10, 1.2)}
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.MarshalIndent(v, "", "  ") }

@@ -98,7 +98,7 @@ func twoDigits(n int) string {
 }
 
 // pretty writes a metric name as people read it: rmse → RMSE,
-// ndcg@10 → NDCG@10, map_at_k → MAP@k, rsquared → R²; other names as given.
+// ndcg@10 → NDCG@10, rsquared → R²; other names (map_at_k@10) as given.
 func pretty(name string) string {
 	base, at, _ := strings.Cut(name, "@")
 	suffix := ""
@@ -108,8 +108,6 @@ func pretty(name string) string {
 	switch strings.ToLower(base) {
 	case "rmse", "mae", "mse", "ndcg", "map", "auc":
 		return strings.ToUpper(base) + suffix
-	case "map_at_k":
-		return "MAP@k" + suffix
 	case "rsquared", "r2", "r_squared":
 		return "R²" + suffix
 	case "exp_var", "explained_variance":

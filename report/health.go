@@ -79,6 +79,14 @@ func diagnose(d *data) []hint {
 	if d.History != nil {
 		historyHints(d.History, add)
 	}
+	if d.EvalModel != "" && d.Model != nil && d.Model.ID != "" && d.EvalModel != d.Model.ID {
+		add(hint{Level: levelWarn, Title: "Metrics are of another model",
+			Text: fmt.Sprintf("The metrics document evaluated model %s, but the run's model is %s: the metrics do not describe this model.", d.EvalModel, d.Model.ID),
+			Rule: "model id in the metrics document differs from the model's"})
+	}
+	for _, w := range d.EvalWarnings {
+		add(hint{Level: levelInfo, Title: "Evaluation note", Text: w, Rule: "a warning written by the evaluator"})
+	}
 	if d.Ratings != nil {
 		if rm, ok := d.metric("rmse"); ok {
 			rmseHint(rm, d.Ratings, add)

@@ -25,6 +25,9 @@ type data struct {
 	Ratings   *ratingStats
 	Pop       *popularity
 	Missing   []string // files of the run directory that were not found
+
+	EvalModel    string   // model id the metrics document names
+	EvalWarnings []string // the evaluator's warnings
 }
 
 // modelInfo is the identity and shape of the model.
@@ -183,8 +186,8 @@ func cards(d *data) []card {
 				base = base[:i]
 			}
 			if base == name {
-				label := mt.Name
-				if !strings.Contains(label, "@") && name != "rmse" && name != "map" {
+				label := pretty(mt.Name)
+				if !strings.Contains(label, "@") && name != "rmse" {
 					label += suffix
 				}
 				cs = append(cs, card{Label: label, Value: fixed(mt.Value, 4)})
@@ -303,7 +306,7 @@ func rankingSection(d *data, pg *page) error {
 		if mt.Lower {
 			b = "lower"
 		}
-		pg.MetricRows = append(pg.MetricRows, metricRow{Name: mt.Name, Value: fixed(mt.Value, 6), Better: b, Def: mt.Def})
+		pg.MetricRows = append(pg.MetricRows, metricRow{Name: pretty(mt.Name), Value: fixed(mt.Value, 6), Better: b, Def: mt.Def})
 	}
 	pg.Evaluated = d.Evaluated
 	return nil

@@ -10,9 +10,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/rundir"
@@ -32,6 +34,12 @@ type Inputs struct {
 	// Model gives the parameters, the per-iteration history (training
 	// loss, training RMSE, validation metric, time) and the shape.
 	Model *als.Model
+	// Metrics is the evaluation document at the configured k (metrics
+	// table, headline numbers); Curves the one for k = 1..20 (the plot of
+	// ranking quality against k). When Curves is nil and Metrics holds
+	// several k, the plot is drawn from Metrics.
+	Metrics *eval.Document
+	Curves  *eval.Document
 	// Train is the training split: rating distribution and item popularity.
 	Train *ratings.Table
 	// TopK is every user's recommendation list: how often each item is
@@ -84,11 +92,86 @@ func build(in Inputs) (*data, error) {
 		}
 		d.Params = kvs
 	}
+	if in.Metrics != nil {
+		evalMetrics(d, in.Metrics)
+	}
+	d.Curves = evalCurve(in.Curves)
+	if d.Curves == nil {
+		d.Curves = evalCurve(in.Metrics)
+	}
 	if in.Train != nil {
 		d.Ratings = rateStats(in.Train)
 		d.Pop = popStats(in.Train, in.TopK)
 	}
 	return d, nil
+}
+
+// evalMetrics fills the metrics table, the configured k and the counts of
+// the evaluation from doc.
+func evalMetrics(d *data, doc *eval.Document) {
+	if len(doc.Settings.K) == 1 {
+		d.K = doc.Settings.K[0]
+	}
+	for _, m := range doc.Metrics {
+		d.Metrics = append(d.Metrics, metric{Name: m.Key(), Value: m.Value, Lower: eval.LowerIsBetter(m.Name), Def: m.Definition})
+	}
+	c := doc.Counts
+	d.Evaluated = []kv{
+		{"test rows", count(c.TestRows)},
+		{"test users / items", count(c.TestUsers) + " / " + count(c.TestItems)},
+		{"rows joined with a prediction (rating metrics)", count(c.RatingRows)},
+		{"cold-start rows dropped", fmt.Sprintf("%s (%s users, %s items)", count(c.ColdStartRows), count(c.ColdStartUsers), count(c.ColdStartItems))},
+		{"users ranked (ranking metrics)", count(c.RankedUsers)},
+		{"relevant items", count(c.RelevantItems)},
+		{"catalogue items", count(c.CatalogueItems)},
+	}
+	if s := doc.Settings.Candidates; s != "" {
+		d.Evaluated = append(d.Evaluated, kv{"candidates", s})
+	}
+	if doc.Model != nil {
+		d.EvalModel = doc.Model.ID
+	}
+	d.EvalWarnings = doc.Warnings
+}
+
+// evalCurve collects the ranking metrics of doc by k: precision, recall,
+// NDCG and MAP, for every k the document holds. Nil when it holds fewer
+// than two values of k.
+func evalCurve(doc *eval.Document) *curve {
+	if doc == nil {
+		return nil
+	}
+	ks := map[int]bool{}
+	for _, m := range doc.Metrics {
+		if m.K > 0 {
+			ks[m.K] = true
+		}
+	}
+	if len(ks) < 2 {
+		return nil
+	}
+	cv := &curve{}
+	for k := range ks {
+		cv.K = append(cv.K, k)
+	}
+	sort.Ints(cv.K)
+	for _, name := range []string{eval.Precision, eval.Recall, eval.NDCG, eval.MAP} {
+		s := series{Name: pretty(name), Values: make([]float64, len(cv.K))}
+		found := false
+		for j, k := range cv.K {
+			s.Values[j] = math.NaN()
+			if m, ok := doc.Metrics.Get(eval.Key(name, k)); ok {
+				s.Values[j], found = m.Value, true
+			}
+		}
+		if found {
+			cv.Series = append(cv.Series, s)
+		}
+	}
+	if len(cv.Series) == 0 {
+		return nil
+	}
+	return cv
 }
 
 // modelHistory converts the fit's per-iteration record.
@@ -204,8 +287,8 @@ func flatten(b []byte) ([]kv, error) {
 }
 
 // FromRunDir reads the inputs of a report from a run directory written by
-// `recs train`: the manifest, the model, the training split and the top-k
-// lists, each where the manifest's Files map says (else at its default
+// `recs train`: the manifest, the model, the metrics and curves documents,
+// the training split and the top-k lists, each where the manifest's Files map says (else at its default
 // name). Files that do not exist are listed in Inputs.Missing — a failed
 // run may stop before writing them — but a file that exists and cannot be
 // read is an error. A directory with none of them is an error. Errors
@@ -256,6 +339,20 @@ func FromRunDir(dir string) (Inputs, error) {
 		return in, err
 	}
 	in.Train = t
+
+	metricsPath := m.Path(dir, "metrics", rundir.MetricsFile)
+	doc, err := eval.ReadDocumentFile(metricsPath)
+	if _, err := missing(metricsPath, err); err != nil {
+		return in, err
+	}
+	in.Metrics = doc
+
+	curvesPath := m.Path(dir, "curves", rundir.CurvesFile)
+	doc, err = eval.ReadDocumentFile(curvesPath)
+	if _, err := missing(curvesPath, err); err != nil {
+		return in, err
+	}
+	in.Curves = doc
 
 	topPath := m.Path(dir, "topk", rundir.TopKFile)
 	_, lists, err := toplist.ReadFile(topPath)

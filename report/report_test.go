@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
@@ -68,10 +70,10 @@ func TestSelfContained(t *testing.T) {
 			t.Errorf("page contains %q", bad)
 		}
 	}
-	// The six plots of the fixture: loss, RMSE, k-curve... (no metrics yet),
-	// rating histogram, long tail, concentration.
-	if n := strings.Count(page, "<svg"); n < 5 {
-		t.Errorf("page has %d inline SVG plots, want at least 5", n)
+	// The six plots of the fixture: loss, RMSE (training and validation),
+	// metrics by k, rating histogram, long tail, concentration.
+	if n := strings.Count(page, "<svg"); n != 6 {
+		t.Errorf("page has %d inline SVG plots, want 6", n)
 	}
 	// The fixture's validation RMSE is worst at the end (parabola with its
 	// minimum at iteration 7): the page must say so, with the threshold.
@@ -125,6 +127,18 @@ func TestFromRunDir(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "lists"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := als.Save(filepath.Join(dir, rundir.ModelDir), in.Model); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string]*eval.Document{rundir.MetricsFile: in.Metrics, rundir.CurvesFile: in.Curves} {
+		var b bytes.Buffer
+		if err := doc.WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	meta := toplist.Meta{Model: "als-0123456789abcdef", K: 10, GeneratedAt: m.Finished}
 	if err := toplist.WriteFile(filepath.Join(dir, "lists", "top.jsonl"), meta, in.TopK); err != nil {
 		t.Fatal(err)
@@ -133,10 +147,9 @@ func TestFromRunDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Missing) != 1 || got.Missing[0] != rundir.ModelDir {
-		t.Errorf("missing %v, want [model]", got.Missing)
+	if len(got.Missing) != 0 {
+		t.Errorf("missing %v, want none", got.Missing)
 	}
-	in.Model, in.Missing = nil, []string{rundir.ModelDir}
 	var fromMem, fromDir bytes.Buffer
 	if err := Write(&fromMem, in); err != nil {
 		t.Fatal(err)
