@@ -291,27 +291,32 @@ type userGen struct {
 	src  rand.PCG
 	rng  *rand.Rand
 	mark []int32 // stamp of the user who last took each item (by rank)
-	x    []float64
+	x    []float32
 	pick []int32
 	dots []float64
 	gaps []float64
 }
 
 func newUserGen(p *plan) *userGen {
-	g := &userGen{p: p, mark: make([]int32, p.c.Items), x: make([]float64, p.c.Rank)}
+	g := &userGen{p: p, mark: make([]int32, p.c.Items), x: make([]float32, p.c.Rank)}
 	g.rng = rand.New(&g.src)
 	return g
 }
 
 func (g *userGen) dot(r int32) float64 {
-	k := g.p.c.Rank
+	k := len(g.x)
 	f := g.p.itemF[int(r)*k : int(r)*k+k]
-	var s float64
+	x := g.x[:len(f)]
+	var s float32
 	for j, v := range f {
-		s += g.x[j] * float64(v)
+		s += x[j] * v
 	}
-	return s
+	return float64(s)
 }
+
+// float64 returns a uniform draw in [0, 1) straight from the PCG (the
+// rand.Rand wrapper costs an interface call per draw).
+func (g *userGen) float64() float64 { return float64(g.src.Uint64()>>11) * (1.0 / (1 << 53)) }
 
 // user writes user u's rows into items (ids), ratings and times, which
 // have length count[u].
@@ -320,7 +325,7 @@ func (g *userGen) user(u int, items []int32, ratings []float32, times []int64) {
 	g.src.Seed(c.Seed^streamUser, uint64(u))
 	g.rng.NormFloat64() // the activity draw of newPlan
 	for j := range g.x {
-		g.x[j] = g.rng.NormFloat64() * p.scale
+		g.x[j] = float32(g.rng.NormFloat64() * p.scale)
 	}
 	bias := biasSD * g.rng.NormFloat64()
 	n := len(items)
@@ -337,12 +342,12 @@ func (g *userGen) user(u int, items []int32, ratings []float32, times []int64) {
 	I := c.Items
 	limit := 30*n + 1000
 	for tries := 0; len(g.pick) < n && tries < limit; tries++ {
-		r := p.alias.draw(g.rng)
+		r := p.alias.draw(g.src.Uint64())
 		if g.mark[r] == stamp {
 			continue
 		}
 		d := g.dot(r)
-		if g.rng.Float64() >= keep(d) {
+		if g.float64() >= keep(d) {
 			continue
 		}
 		g.mark[r] = stamp
@@ -445,10 +450,9 @@ func newAlias(w []float64) aliasTable {
 	return t
 }
 
-// draw takes one 64-bit draw: the high half picks a column (Lemire's
+// draw maps one 64-bit random number to an index: the high half picks a column (Lemire's
 // multiply-shift, bias below 2^-32·n), the low half tosses its coin.
-func (t aliasTable) draw(rng *rand.Rand) int32 {
-	x := rng.Uint64()
+func (t aliasTable) draw(x uint64) int32 {
 	i := int32((x >> 32) * uint64(len(t.prob)) >> 32)
 	if uint32(x) < t.prob[i] {
 		return i
