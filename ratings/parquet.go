@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -289,6 +290,13 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 			t, err = nil, errs.Inputf(name, 0, "corrupt Parquet file: %v", p)
 		}
 	}()
+	fileSize, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, errs.Input(name, err)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, errs.Input(name, err)
+	}
 	// One allocator that recycles buffers for the decoders and the Arrow
 	// arrays, and buffered column reads instead of whole column chunks in
 	// memory: a read's garbage stays about one row group.
@@ -349,16 +357,24 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 	if total < 0 || total > math.MaxInt32 {
 		return nil, errs.Inputf(name, 0, "%d rows: a table holds at most %d", total, math.MaxInt32)
 	}
+	// Columns are allocated once for the rows the footer declares, unless
+	// that is far more than the file could plausibly hold (our files take
+	// about 6 bytes a row): a corrupt footer must not allocate gigabytes.
+	// Appending grows them past that when the rows are really there.
+	prealloc := total
+	if fileSize > 0 {
+		prealloc = min(total, max(1<<20, fileSize))
+	}
 	withTimes := leaf[colTime] >= 0
 	out := &Table{
-		Users:   make([]int32, 0, total),
-		Items:   make([]int32, 0, total),
-		Ratings: make([]float32, 0, total),
+		Users:   make([]int32, 0, prealloc),
+		Items:   make([]int32, 0, prealloc),
+		Ratings: make([]float32, 0, prealloc),
 	}
 	if withTimes {
-		out.Times = make([]int64, 0, total)
+		out.Times = make([]int64, 0, prealloc)
 	}
-	users, items := newIDDict(int(total)), newIDDict(int(total))
+	users, items := newIDDict(int(prealloc)), newIDDict(int(prealloc))
 	var indices []int
 	for role := range leaf {
 		if leaf[role] >= 0 {
@@ -371,7 +387,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 		if err != nil {
 			return nil, errs.Inputf(name, 0, "row group %d: %w", rg, err)
 		}
-		err = appendRowGroup(out, tbl, leaf, indices, users, items)
+		err = appendRowGroup(out, tbl, total, leaf, indices, users, items)
 		tbl.Release()
 		if err != nil {
 			return nil, errs.Inputf(name, 0, "row group %d: %w", rg, err)
@@ -386,7 +402,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 }
 
 // appendRowGroup appends the columns of one row group to out.
-func appendRowGroup(out *Table, tbl arrow.Table, leaf [numCols]int, indices []int, users, items *idDict) error {
+func appendRowGroup(out *Table, tbl arrow.Table, declared int64, leaf [numCols]int, indices []int, users, items *idDict) error {
 	colOf := func(role int) *arrow.Chunked {
 		for j, c := range indices {
 			if c == leaf[role] {
@@ -397,8 +413,14 @@ func appendRowGroup(out *Table, tbl arrow.Table, leaf [numCols]int, indices []in
 	}
 	base := len(out.Users)
 	n := int(tbl.NumRows())
-	if base+n > cap(out.Users) {
+	if int64(base+n) > declared {
 		return fmt.Errorf("more rows than the footer declares")
+	}
+	out.Users = slices.Grow(out.Users, n)
+	out.Items = slices.Grow(out.Items, n)
+	out.Ratings = slices.Grow(out.Ratings, n)
+	if out.Times != nil {
+		out.Times = slices.Grow(out.Times, n)
 	}
 	out.Users = out.Users[:base+n]
 	out.Items = out.Items[:base+n]
