@@ -100,6 +100,9 @@ func diagnose(d *data) []hint {
 	if d.Pop != nil && d.Pop.Slots > 0 {
 		popHints(d.Pop, add)
 	}
+	if d.Curves != nil {
+		curveHints(d.Curves, add)
+	}
 	// Stable sort by severity, most severe first.
 	out := make([]hint, 0, len(hs))
 	for l := levelBad; l >= levelOK; l-- {
@@ -289,5 +292,37 @@ func popHints(p *popularity, add func(hint)) {
 		add(hint{Level: levelWarn, Title: "Recommended items unknown to training",
 			Text: fmt.Sprintf("%s recommendations name items without training ratings; the lists and the training split may come from different data.", count(p.Unknown)),
 			Rule: "any recommended item absent from the training split"})
+	}
+}
+
+// curveHints checks the shape of precision against k. A ranking that puts
+// relevant items first has its highest precision at the smallest k; a
+// random ranking has about the same precision at every k; precision that
+// rises with k means the first positions hold fewer hits than later ones.
+func curveHints(cv *curve, add func(hint)) {
+	for _, s := range cv.Series {
+		if s.Name != "precision" {
+			continue
+		}
+		first, last, kf, kl := math.NaN(), math.NaN(), 0, 0
+		for j, v := range s.Values {
+			if math.IsNaN(v) {
+				continue
+			}
+			if math.IsNaN(first) {
+				first, kf = v, cv.K[j]
+			}
+			last, kl = v, cv.K[j]
+		}
+		if kf == kl || math.IsNaN(first) {
+			return
+		}
+		if first < last {
+			add(hint{Level: levelWarn, Title: "Precision rises with k",
+				Text: fmt.Sprintf("precision@%d is %s but precision@%d is %s: the first positions of the lists hold fewer hits than later ones, so the scores put relevant items last rather than first. Expect this from explicit ALS used for ranking; implicit mode (--implicit) ranks by preference.",
+					kf, fixed(first, 4), kl, fixed(last, 4)),
+				Rule: fmt.Sprintf("precision@%d < precision@%d", kf, kl)})
+		}
+		return
 	}
 }

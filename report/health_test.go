@@ -194,3 +194,17 @@ func TestRunHints(t *testing.T) {
 		}
 	}
 }
+
+func TestCurveHints(t *testing.T) {
+	mk := func(p ...float64) *data {
+		cv := &curve{K: iters(len(p)), Series: []series{{Name: "recall", Values: []float64{0, 0, 0}}, {Name: "precision", Values: p}}}
+		return &data{Curves: cv}
+	}
+	// ML-100k explicit ALS, measured: precision@1 0.0075, @20 0.045.
+	has(t, hintsOf(mk(0.0075, 0.02, 0.045)), "warn:Precision rises with k")
+	for _, d := range []*data{mk(0.40, 0.35, 0.30), mk(0.2, 0.2, 0.2), mk(math.NaN(), 0.2, math.NaN())} {
+		if hs := hintsOf(d); len(hs) != 0 {
+			t.Errorf("precision %v: hints %q, want none", d.Curves.Series[1].Values, hs)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package report
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -159,5 +161,66 @@ func TestFromRunDir(t *testing.T) {
 	}
 	if !bytes.Equal(fromMem.Bytes(), fromDir.Bytes()) {
 		t.Error("report from the run directory differs from the report from memory")
+	}
+}
+
+// TestEvalConversion checks how metrics documents become the page's
+// tables and curves.
+func TestEvalConversion(t *testing.T) {
+	// A curves document with k = 1..3: one series per ranking metric that
+	// has values, in k order, even when the document lists them otherwise.
+	doc := fixtureDoc(3, 1, 2)
+	cv := evalCurve(doc)
+	if cv == nil || len(cv.K) != 3 || cv.K[0] != 1 || cv.K[2] != 3 {
+		t.Fatalf("curve ks %v, want [1 2 3]", cv)
+	}
+	if len(cv.Series) != 4 || cv.Series[0].Name != "precision" || cv.Series[2].Name != "NDCG" {
+		t.Fatalf("series %v, want precision, recall, NDCG, MAP", cv.Series)
+	}
+	// fixtureDoc: precision@2 = 0.35·(1 − 0.04) = 0.336.
+	if v := cv.Series[0].Values[1]; math.Abs(v-0.336) > 1e-12 {
+		t.Errorf("precision@2 = %v, want 0.336", v)
+	}
+	// A metric absent at one k is a gap (NaN), not a zero.
+	doc.Metrics = slices.DeleteFunc(doc.Metrics, func(m eval.Metric) bool { return m.Name == eval.Recall && m.K == 2 })
+	if v := evalCurve(doc).Series[1].Values[1]; !math.IsNaN(v) {
+		t.Errorf("missing recall@2 = %v, want NaN", v)
+	}
+	// One k: no curve; the metrics document then fills only the table.
+	if cv := evalCurve(fixtureDoc(10)); cv != nil {
+		t.Errorf("curve from a single k: %v", cv)
+	}
+	d, err := build(Inputs{Metrics: fixtureDoc(10)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.K != 10 || d.Curves != nil || len(d.Metrics) != 4+6 {
+		t.Errorf("k %d, curves %v, %d metrics; want 10, none, 10", d.K, d.Curves, len(d.Metrics))
+	}
+	if m, ok := d.metric("rmse"); !ok || !m.Lower || m.Value != 0.92 {
+		t.Errorf("rmse row %+v, want 0.92, lower is better", m)
+	}
+	// Without a curves document, a metrics document with several k draws
+	// the curve.
+	if d, _ := build(Inputs{Metrics: fixtureDoc(5, 10, 20)}); d.Curves == nil || len(d.Curves.K) != 3 || d.K != 0 {
+		t.Errorf("curve from a metrics document with k = 5, 10, 20: %+v (k %d)", d.Curves, d.K)
+	}
+}
+
+// TestModelMismatch: metrics of another model than the run's are flagged.
+func TestModelMismatch(t *testing.T) {
+	in := fixtureInputs()
+	in.Metrics.Model.ID = "als-ffffffffffffffff"
+	d, err := build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	has(t, hintsOf(d), "warn:Metrics are of another model")
+	in = fixtureInputs()
+	d, _ = build(in)
+	for _, h := range hintsOf(d) {
+		if strings.Contains(h, "another model") {
+			t.Errorf("matching model ids flagged: %q", h)
+		}
 	}
 }

@@ -50,6 +50,7 @@ figcaption{color:var(--muted);font-size:12.5px;margin-top:6px}
 .sw{display:inline-block;width:18px;height:0;border-top:3px solid;vertical-align:middle;margin-right:6px}
 .sw.dash{border-top-style:dashed;border-top-width:2px}
 .c0{border-color:#0072b2}.c1{border-color:#d55e00}.c2{border-color:#009e73}.c3{border-color:#cc79a7}.c4{border-color:#6b7280}
+.stack{display:grid;gap:16px;align-content:start}
 .panel{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:5px 10px 5px 0;border-bottom:1px solid var(--line);vertical-align:top}
@@ -121,24 +122,25 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <section id="metrics">
 <h2>Evaluation</h2>
 <div class="grid">
+<div class="stack">
 {{- range .Ranking}}
 {{template "fig" .}}
 {{- end}}
+{{- if .Evaluated}}
+<div class="panel"><h3>Evaluated on</h3><table>
+{{- range .Evaluated}}
+<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
+{{- end}}
+</table></div>
+{{- end}}
+</div>
 {{- if .MetricRows}}
 <div class="panel"><h3>Metrics</h3><table>
 <tr><th>metric</th><th class="num">value</th><th>better</th></tr>
 {{- range .MetricRows}}
 <tr><td>{{.Name}}</td><td class="num">{{.Value}}</td><td>{{.Better}}</td></tr>
 {{- end}}
-</table>
-{{- if .Evaluated}}
-<table style="margin-top:12px">
-{{- range .Evaluated}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
-</table>
-{{- end}}
-</div>
+</table></div>
 {{- end}}
 </div>
 {{- if .MetricRows}}
