@@ -195,7 +195,7 @@ func settingsNotes(b, c Settings) []string {
 	if thr(b.RelevanceThreshold) != thr(c.RelevanceThreshold) {
 		notes = append(notes, fmt.Sprintf("relevance differs: baseline %s, current %s", thr(b.RelevanceThreshold), thr(c.RelevanceThreshold)))
 	}
-	if b.Candidates != c.Candidates {
+	if b.Candidates != "" && c.Candidates != "" && b.Candidates != c.Candidates {
 		notes = append(notes, fmt.Sprintf("candidates differ: baseline %q, current %q", b.Candidates, c.Candidates))
 	}
 	return notes
@@ -204,8 +204,8 @@ func settingsNotes(b, c Settings) []string {
 // WriteTable prints the comparison: metric, baseline, current, delta, the
 // allowance and the verdict, one metric per line.
 func (c *Comparison) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "metric\tbaseline\tcurrent\tdelta\tallowed\tresult\t")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\tbaseline\tcurrent\tdelta\tallowed\tresult")
 	num := func(ok bool, v float64) string {
 		if !ok {
 			return "-"
@@ -236,7 +236,7 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 		if r.LowerIsBetter {
 			dir = "lower is better"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s (%s)\t\n", r.Key, num(r.InBaseline, r.Baseline), num(r.InCurrent, r.Current), delta, allowed, result, dir)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s (%s)\n", r.Key, num(r.InBaseline, r.Baseline), num(r.InCurrent, r.Current), delta, allowed, result, dir)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -52,8 +52,8 @@ type ModelInfo struct {
 // FileHash identifies an input file (or directory).
 type FileHash struct {
 	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256,omitempty"` // empty for standard input
+	Bytes  int64  `json:"bytes,omitempty"`
 }
 
 // Settings are the options that shaped the metrics.
