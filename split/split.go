@@ -222,16 +222,44 @@ func Chrono(t *ratings.Table, ratios []float64, minRatings int, by By) ([]*ratin
 	if !t.HasTimes() {
 		return nil, fmt.Errorf("split: chronological split: %w", ErrNoTimes)
 	}
-	return stratify(t, ratios, minRatings, by, func(rows []int32) { sortByTime(t.Times, rows) })
+	var buf []timeRow
+	return stratify(t, ratios, minRatings, by, func(rows []int32) { sortByTime(t.Times, rows, &buf) })
 }
 
-// sortByTime orders rows by time, ties by row (rows start in row order, so
-// a stable sort keeps ties in table order).
-func sortByTime(times []int64, rows []int32) {
-	if slices.IsSortedFunc(rows, func(a, b int32) int { return cmpInt64(times[a], times[b]) }) {
+// sortByTime orders rows by time, ties by row (rows start in row order).
+// The keys are copied next to the rows first so that the sort touches
+// contiguous memory; buf is reused between calls.
+func sortByTime(times []int64, rows []int32, buf *[]timeRow) {
+	sorted := true
+	for k := 1; k < len(rows); k++ {
+		if times[rows[k]] < times[rows[k-1]] {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
 		return
 	}
-	slices.SortStableFunc(rows, func(a, b int32) int { return cmpInt64(times[a], times[b]) })
+	tr := (*buf)[:0]
+	for _, r := range rows {
+		tr = append(tr, timeRow{times[r], r})
+	}
+	slices.SortFunc(tr, func(a, b timeRow) int {
+		if c := cmpInt64(a.t, b.t); c != 0 {
+			return c
+		}
+		return int(a.r - b.r)
+	})
+	for k := range tr {
+		rows[k] = tr[k].r
+	}
+	*buf = tr
+}
+
+// timeRow is a sort key: a row's time and the row.
+type timeRow struct {
+	t int64
+	r int32
 }
 
 func cmpInt64(a, b int64) int {
@@ -362,12 +390,13 @@ func LeaveLast(t *ratings.Table, k int) ([]*ratings.Table, error) {
 	}
 	part := make([]uint8, t.Len())
 	sizes := make([]int, 2)
+	var buf []timeRow
 	for u := 0; u+1 < len(g.start); u++ {
 		rows := g.rows[g.start[u]:g.start[u+1]]
 		if len(rows) == 0 {
 			continue
 		}
-		sortByTime(t.Times, rows)
+		sortByTime(t.Times, rows, &buf)
 		nt := min(k, len(rows)-1)
 		for _, r := range rows[len(rows)-nt:] {
 			part[r] = 1
