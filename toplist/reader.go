@@ -217,6 +217,9 @@ func (d *jsonlDecoder) next(l *List) error {
 	if err != nil {
 		return err
 	}
+	if parseLineFast(b, l) {
+		return nil
+	}
 	var jl jsonLine
 	if err := json.Unmarshal(b, &jl); err != nil {
 		return errInput(d.name, d.line, "not a JSON object: %v", err)

@@ -337,3 +337,32 @@ func FuzzReadJSONL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastPath checks that whenever the fast line parser accepts a line,
+// encoding/json (the slow path) accepts it too and reads the same list.
+func FuzzFastPath(f *testing.F) {
+	for _, l := range sampleLists {
+		f.Add(AppendJSONLine(nil, &l))
+	}
+	f.Add([]byte(`{"user":"1","items":[{"id":"2","score":-0.0e+5}]}`))
+	f.Add([]byte(`{"user":"1","items":[{"id":"2","score":01}]}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		line = bytes.TrimSpace(line)
+		var fast List
+		if !parseLineFast(line, &fast) {
+			return
+		}
+		var slow jsonLine
+		if err := json.Unmarshal(line, &slow); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json says %v", line, err)
+		}
+		if slow.User == nil || *slow.User != fast.User || slow.Items == nil || len(*slow.Items) != len(fast.Items) {
+			t.Fatalf("%q: fast %+v, slow user %v", line, fast, slow.User)
+		}
+		for i, it := range *slow.Items {
+			if it.ID == nil || *it.ID != fast.Items[i].ID || it.Score == nil || float32(*it.Score) != fast.Items[i].Score {
+				t.Fatalf("%q: item %d differs: fast %+v", line, i, fast.Items[i])
+			}
+		}
+	})
+}
