@@ -408,3 +408,12 @@ func TestExclusionFromTable(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelName logs the kernel in use (scripts/bench-eval.sh reads it)
+// and checks it is the first usable one.
+func TestKernelName(t *testing.T) {
+	t.Logf("kernel: %s", KernelName())
+	if KernelName() != kernels[0].name {
+		t.Fatalf("KernelName %q, first kernel %q", KernelName(), kernels[0].name)
+	}
+}
