@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/recs-dev/recs/internal/atomicfile"
 )
@@ -84,7 +85,7 @@ func (j *journal) load(data []byte, identity string) (int, error) {
 				return 0, fmt.Errorf("tune: %s:1: not a recs tune journal", j.path)
 			}
 			if h.Search != identity {
-				return 0, fmt.Errorf("tune: %s: %w\n  journal: %s\n  now:     %s\nuse another output directory, or start over", j.path, ErrJournalMismatch, h.Search, identity)
+				return 0, fmt.Errorf("tune: %s: %w (%s); use another output directory, or start over", j.path, ErrJournalMismatch, identityDiff(h.Search, identity))
 			}
 			if !complete {
 				return 0, fmt.Errorf("tune: %s:1: header line is incomplete", j.path)
@@ -140,4 +141,35 @@ func (j *journal) close() {
 	if j.f != nil {
 		j.f.Close()
 	}
+}
+
+// identityDiff describes how two search identities differ: the keys whose
+// values changed, with both values when they are short.
+func identityDiff(was, now string) string {
+	parse := func(s string) (keys []string, vals map[string]string) {
+		vals = map[string]string{}
+		for _, line := range strings.Split(s, "\n") {
+			k, v, _ := strings.Cut(line, "=")
+			keys = append(keys, k)
+			vals[k] = v
+		}
+		return keys, vals
+	}
+	_, a := parse(was)
+	keys, b := parse(now)
+	var diffs []string
+	for _, k := range keys {
+		if a[k] == b[k] {
+			continue
+		}
+		if len(a[k]) <= 20 && len(b[k]) <= 20 {
+			diffs = append(diffs, fmt.Sprintf("%s %s, now %s", k, a[k], b[k]))
+		} else {
+			diffs = append(diffs, k+" differs")
+		}
+	}
+	if len(diffs) == 0 {
+		return "a different format"
+	}
+	return strings.Join(diffs, "; ")
 }

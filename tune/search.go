@@ -254,9 +254,10 @@ func Search(ctx context.Context, space Space, obj Objective, opts Options) (Resu
 }
 
 // searchIdentity is the journal header: everything that decides which
-// trials a search fits and what their results mean.
+// trials a search fits and what their results mean, one "key=value" per
+// line.
 func searchIdentity(space Space, opts Options) string {
-	return fmt.Sprintf("strategy=%s budget=%d seed=%d metric=%s eta=%d rungs=%d space=%s data=%s",
+	return fmt.Sprintf("strategy=%s\nbudget=%d\nseed=%d\nmetric=%s\neta=%d\nrungs=%d\nspace=%s\ndata=%s",
 		opts.Strategy, opts.Budget, opts.Seed, opts.Metric, opts.Eta, opts.Rungs, space, opts.Identity)
 }
 

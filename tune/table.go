@@ -80,7 +80,7 @@ func (r Result) WriteLeaderboard(w io.Writer, n int, varying []string) error {
 		varying = ParamNames()
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprint(tw, "rank\ttrial\trung\t")
+	fmt.Fprint(tw, "#\ttrial\trung\t")
 	for _, name := range varying {
 		fmt.Fprintf(tw, "%s\t", name)
 	}
