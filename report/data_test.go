@@ -155,6 +155,8 @@ func TestFormat(t *testing.T) {
 		{count(-1234), "-1,234"},
 		{count(12), "12"},
 		{seconds(3.14159), "3.142 s"},
+		{seconds(0.011084), "11.08 ms"},
+		{seconds(2.1e-7), "< 1 ms"},
 		{seconds(125.4), "2 min 05 s"},
 		{seconds(179.6), "3 min 00 s"},
 		{fixed(0.1, 4), "0.1000"},

@@ -74,11 +74,16 @@ func groupDigits(s string) string {
 	return b.String()
 }
 
-// seconds formats a duration in seconds: 0.042 s, 3.14 s, 2 min 05 s.
+// seconds formats a duration in seconds: < 1 ms, 42.5 ms, 3.142 s,
+// 2 min 05 s.
 func seconds(s float64) string {
 	switch {
 	case math.IsNaN(s):
 		return "—"
+	case s < 0.001:
+		return "< 1 ms"
+	case s < 1:
+		return num(1000*s) + " ms"
 	case s < 60:
 		return num(s) + " s"
 	}
