@@ -46,6 +46,8 @@ const (
 	// A validation metric whose final value is worse than its best by more
 	// than this (relative) signals overfitting.
 	overfitTol = 0.01
+	// Worse than the best by more than this is no longer mild overfitting.
+	collapseTol = 0.25
 	// Catalogue coverage below these is a popularity collapse (bad) or a
 	// strong popularity bias (warn).
 	coverageBad  = 0.05
@@ -98,7 +100,11 @@ func diagnose(d *data) []hint {
 		}
 	}
 	if d.Pop != nil && d.Pop.Slots > 0 {
-		popHints(d.Pop, add)
+		var implicit *bool
+		if d.Model != nil {
+			implicit = d.Model.Implicit
+		}
+		popHints(d.Pop, implicit, add)
 	}
 	if d.Curves != nil {
 		curveHints(d.Curves, add)
@@ -235,6 +241,13 @@ func overfitHint(iter []int, s series, add func(hint)) {
 	if !s.Lower {
 		worse = (best - last) / math.Abs(best)
 	}
+	if worse > collapseTol {
+		add(hint{Level: levelBad, Title: "Validation " + pretty(s.Name) + " fell sharply during training",
+			Text: fmt.Sprintf("Validation %s was best at iteration %d (%s) and ended at %s in iteration %d, %s worse: more than overfitting, the fit moves away from what the validation set rewards. Check the regularisation (too strong shrinks the factors to noise, too weak overfits) and, for implicit feedback, alpha.",
+				pretty(s.Name), iter[bestJ], fixed(best, 4), fixed(last, 4), iter[lastJ], pct(worse)),
+			Rule: fmt.Sprintf("final value worse than the best by > %s", pct(collapseTol))})
+		return
+	}
 	if worse > overfitTol {
 		add(hint{Level: levelWarn, Title: "Validation " + pretty(s.Name) + " got worse: overfitting",
 			Text: fmt.Sprintf("Validation %s was best at iteration %d (%s) and ended at %s in iteration %d, %s worse. Raise the regularisation (--reg) or stop at --max-iter %d.",
@@ -263,29 +276,43 @@ func rmseHint(rm metric, rs *ratingStats, add func(hint)) {
 		Rule: "RMSE < σ of training ratings"})
 }
 
-func popHints(p *popularity, add func(hint)) {
+// popHints judges the lists against the training popularity. implicit
+// says how the model was fitted (nil: unknown), which decides the advice.
+func popHints(p *popularity, implicit *bool, add func(hint)) {
 	cov := p.Coverage()
+	lift := p.Lift()
 	ht, hr, hn := p.HeadShare(0.01)
 	text := fmt.Sprintf("%s of %s items with training ratings (%s) appear in someone's top %d. The top %s most-rated items (%s) hold %s of training ratings and %s of recommendations.",
 		count(p.Recommend), count(len(p.Train)), pct(cov), p.K, pct(0.01), count(hn), pct(ht), pct(hr))
 	switch {
-	case cov < coverageBad:
+	case cov < coverageBad && lift >= liftWarn:
 		add(hint{Level: levelBad, Title: "Popularity collapse",
-			Text: text + " Nearly everyone gets the same few items; lower the regularisation or alpha, or raise the rank.",
+			Text: text + " Nearly everyone gets the same few popular items; lower the regularisation or alpha, or raise the rank.",
+			Rule: fmt.Sprintf("catalogue coverage < %s", pct(coverageBad))})
+	case cov < coverageBad:
+		add(hint{Level: levelBad, Title: "Lists collapse onto a few items",
+			Text: text + " Nearly everyone gets the same few items, and not popular ones: the factors carry little signal. Lower the regularisation, or check the fit converged.",
 			Rule: fmt.Sprintf("catalogue coverage < %s", pct(coverageBad))})
 	case cov < coverageWarn:
 		add(hint{Level: levelWarn, Title: "Low catalogue coverage",
-			Text: text + " The lists lean strongly on popular items.",
+			Text: text + " The lists concentrate on a small part of the catalogue.",
 			Rule: fmt.Sprintf("catalogue coverage < %s", pct(coverageWarn))})
 	default:
 		add(hint{Level: levelOK, Title: "Catalogue coverage",
 			Text: text,
 			Rule: fmt.Sprintf("catalogue coverage ≥ %s", pct(coverageWarn))})
 	}
-	if l := p.Lift(); l < liftWarn {
+	if lift < liftWarn {
+		why := "Ranking by predicted rating (explicit ALS) favours items whose few ratings are high; such lists score low on precision and NDCG. Implicit mode (--implicit) ranks by preference and usually does far better."
+		switch {
+		case implicit != nil && *implicit:
+			why = "An implicit model ranks by learnt preference, which should favour items many users chose: the factors carry little signal. Lower the regularisation or raise alpha."
+		case implicit == nil:
+			why = "Ranking by predicted rating (explicit ALS) favours items whose few ratings are high; an implicit model that does this has learnt little."
+		}
 		add(hint{Level: levelWarn, Title: "Lists favour rarely rated items",
-			Text: fmt.Sprintf("A recommended item has on average %s× the training ratings of a catalogue item (%s of slots go to items with fewer than %d ratings): the lists are about as popular as random picks. Ranking by predicted rating (explicit ALS) favours items whose few ratings are high; such lists score low on precision and NDCG. Implicit mode (--implicit) ranks by preference and usually does far better.",
-				fixed(l, 2), pct(p.RareShare(rareCount)), rareCount),
+			Text: fmt.Sprintf("A recommended item has on average %s× the training ratings of a catalogue item (%s of slots go to items with fewer than %d ratings): the lists are no more popular than random picks. %s",
+				fixed(lift, 2), pct(p.RareShare(rareCount)), rareCount, why),
 			Rule: fmt.Sprintf("popularity lift < %s (1 = random picks)", num(liftWarn))})
 	}
 	if p.Unknown > 0 {
@@ -319,7 +346,7 @@ func curveHints(cv *curve, add func(hint)) {
 		}
 		if first < last {
 			add(hint{Level: levelWarn, Title: "Precision rises with k",
-				Text: fmt.Sprintf("precision@%d is %s but precision@%d is %s: the first positions of the lists hold fewer hits than later ones, so the scores put relevant items last rather than first. Expect this from explicit ALS used for ranking; implicit mode (--implicit) ranks by preference.",
+				Text: fmt.Sprintf("precision@%d is %s but precision@%d is %s: the first positions of the lists hold fewer hits than later ones, so the scores put relevant items last rather than first. Explicit ALS used for ranking often does this; implicit mode (--implicit) ranks by preference.",
 					kf, fixed(first, 4), kl, fixed(last, 4)),
 				Rule: fmt.Sprintf("precision@%d < precision@%d", kf, kl)})
 		}

@@ -34,6 +34,7 @@ type data struct {
 type modelInfo struct {
 	ID                 string
 	Rank, Users, Items int
+	Implicit           *bool // nil when the model does not record its parameters
 }
 
 // metric returns the metric named name (case-insensitive).

@@ -74,6 +74,8 @@ func build(in Inputs) (*data, error) {
 		d.Model = &modelInfo{Rank: m.Rank, Users: len(m.UserIDs), Items: len(m.ItemIDs), ID: m.ID}
 		d.History = modelHistory(m.History)
 		if m.Params != nil {
+			imp := m.Params.Implicit
+			d.Model.Implicit = &imp
 			b, err := json.Marshal(m.Params)
 			if err != nil {
 				return nil, fmt.Errorf("report: model parameters: %w", err)
