@@ -214,6 +214,9 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// t is not used after the split, so that its rows can be collected
+	// while the parts are written (only the dictionaries are shared).
+	rowsIn := int64(t.Len())
 
 	start = time.Now()
 	var parts []*ratings.Table
@@ -221,7 +224,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	switch o.methodN {
 	case "random":
 		in := split.MinRatings(t, o.MinRatings, o.by)
-		dropped = int64(t.Len() - in.Len())
+		dropped = rowsIn - int64(in.Len())
 		parts, err = split.Random(in, o.ratios, o.Seed)
 	case "stratified":
 		parts, err = split.Stratified(t, o.ratios, o.MinRatings, o.by, o.Seed)
@@ -229,7 +232,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 		parts, err = split.Chrono(t, o.ratios, o.MinRatings, o.by)
 	case "leave-last":
 		in := split.MinRatings(t, o.MinRatings, split.ByUser)
-		dropped = int64(t.Len() - in.Len())
+		dropped = rowsIn - int64(in.Len())
 		parts, err = split.LeaveLast(in, o.LeaveLast)
 	}
 	if errors.Is(err, split.ErrNoTimes) {
@@ -247,7 +250,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 		for _, p := range parts {
 			kept += int64(p.Len())
 		}
-		dropped = int64(t.Len()) - kept
+		dropped = rowsIn - kept
 	}
 	env.Log.Info("split", "method", o.methodN, "parts", len(parts), "dropped", dropped, "seconds", roundSeconds(time.Since(start)))
 
@@ -266,7 +269,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	env.Log.Info("wrote", "dir", o.OutDir, "files", len(paths), "seconds", roundSeconds(time.Since(start)))
 
 	res := splitResult{Input: o.Input, Method: o.methodN, By: o.by.String(), Ratios: o.ratios,
-		LeaveLast: o.LeaveLast, MinRatings: o.MinRatings, Ratings: int64(t.Len()), Dropped: dropped}
+		LeaveLast: o.LeaveLast, MinRatings: o.MinRatings, Ratings: rowsIn, Dropped: dropped}
 	if o.methodN == "random" || o.methodN == "stratified" {
 		res.Seed = &o.Seed
 	}

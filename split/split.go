@@ -353,20 +353,29 @@ func groupRows(t *ratings.Table, by By) (groups, error) {
 }
 
 // subsets builds one table per part from the part of every row, keeping
-// table order; sizes[j] is the number of rows of part j.
+// table order; sizes[j] is the number of rows of part j. Like
+// ratings.Table.Subset, but in one pass and without row-index lists.
 func subsets(t *ratings.Table, part []uint8, sizes []int) []*ratings.Table {
-	idx := make([][]int, len(sizes))
+	out := make([]*ratings.Table, len(sizes))
 	for j, s := range sizes {
-		idx[j] = make([]int, 0, s)
+		p := &ratings.Table{UserIDs: t.UserIDs, ItemIDs: t.ItemIDs,
+			Users: make([]int32, 0, s), Items: make([]int32, 0, s), Ratings: make([]float32, 0, s)}
+		if t.Times != nil {
+			p.Times = make([]int64, 0, s)
+		}
+		out[j] = p
 	}
 	for r, j := range part {
-		if j != dropped {
-			idx[j] = append(idx[j], r)
+		if j == dropped {
+			continue
 		}
-	}
-	out := make([]*ratings.Table, len(sizes))
-	for j := range idx {
-		out[j] = t.Subset(idx[j])
+		p := out[j]
+		p.Users = append(p.Users, t.Users[r])
+		p.Items = append(p.Items, t.Items[r])
+		p.Ratings = append(p.Ratings, t.Ratings[r])
+		if t.Times != nil {
+			p.Times = append(p.Times, t.Times[r])
+		}
 	}
 	return out
 }
@@ -429,18 +438,15 @@ func MinRatings(t *ratings.Table, min int, by By) *ratings.Table {
 		count[k]++
 	}
 	keep := 0
-	for _, k := range key {
-		if count[k] >= min {
-			keep++
-		}
-	}
-	rows := make([]int, 0, keep)
+	part := make([]uint8, len(key))
 	for r, k := range key {
 		if count[k] >= min {
-			rows = append(rows, r)
+			keep++
+		} else {
+			part[r] = dropped
 		}
 	}
-	return t.Subset(rows)
+	return subsets(t, part, []int{keep})[0]
 }
 
 // ColdStart counts what of test is unknown to train: users with test rows
