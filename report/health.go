@@ -89,8 +89,15 @@ func diagnose(d *data) []hint {
 	for _, w := range d.EvalWarnings {
 		add(hint{Level: levelInfo, Title: "Evaluation note", Text: w, Rule: "a warning written by the evaluator"})
 	}
+	var implicit *bool
+	if d.Model != nil {
+		implicit = d.Model.Implicit
+	}
+	isImplicit := implicit != nil && *implicit
 	if d.Ratings != nil {
-		if rm, ok := d.metric("rmse"); ok {
+		// An implicit model predicts preference (0 to 1), not ratings: its
+		// RMSE against ratings measures nothing.
+		if rm, ok := d.metric("rmse"); ok && !isImplicit {
 			rmseHint(rm, d.Ratings, add)
 		}
 		if d.Ratings.Distinct && len(d.Ratings.Counts) == 1 {
@@ -100,14 +107,10 @@ func diagnose(d *data) []hint {
 		}
 	}
 	if d.Pop != nil && d.Pop.Slots > 0 {
-		var implicit *bool
-		if d.Model != nil {
-			implicit = d.Model.Implicit
-		}
 		popHints(d.Pop, implicit, add)
 	}
 	if d.Curves != nil {
-		curveHints(d.Curves, add)
+		curveHints(d.Curves, implicit, add)
 	}
 	// Stable sort by severity, most severe first.
 	out := make([]hint, 0, len(hs))
@@ -326,7 +329,7 @@ func popHints(p *popularity, implicit *bool, add func(hint)) {
 // relevant items first has its highest precision at the smallest k; a
 // random ranking has about the same precision at every k; precision that
 // rises with k means the first positions hold fewer hits than later ones.
-func curveHints(cv *curve, add func(hint)) {
+func curveHints(cv *curve, implicit *bool, add func(hint)) {
 	for _, s := range cv.Series {
 		if s.Name != "precision" {
 			continue
@@ -345,9 +348,13 @@ func curveHints(cv *curve, add func(hint)) {
 			return
 		}
 		if first < last {
+			why := " Explicit ALS used for ranking often does this; implicit mode (--implicit) ranks by preference."
+			if implicit != nil && *implicit {
+				why = " The implicit model's scores do not order preferences."
+			}
 			add(hint{Level: levelWarn, Title: "Precision rises with k",
-				Text: fmt.Sprintf("precision@%d is %s but precision@%d is %s: the first positions of the lists hold fewer hits than later ones, so the scores put relevant items last rather than first. Explicit ALS used for ranking often does this; implicit mode (--implicit) ranks by preference.",
-					kf, fixed(first, 4), kl, fixed(last, 4)),
+				Text: fmt.Sprintf("precision@%d is %s but precision@%d is %s: the first positions of the lists hold fewer hits than later ones, so the scores put relevant items last rather than first.%s",
+					kf, fixed(first, 4), kl, fixed(last, 4), why),
 				Rule: fmt.Sprintf("precision@%d < precision@%d", kf, kl)})
 		}
 		return

@@ -167,6 +167,12 @@ func TestRMSEHint(t *testing.T) {
 	rs := &ratingStats{Rows: 10, Std: 1.1, Counts: []int{5, 5}, Distinct: true}
 	has(t, hintsOf(&data{Ratings: rs, Metrics: []metric{{Name: "rmse", Value: 1.2, Lower: true}}}), "bad:RMSE no better than the mean")
 	has(t, hintsOf(&data{Ratings: rs, Metrics: []metric{{Name: "RMSE", Value: 0.9, Lower: true}}}), "ok:RMSE beats the mean predictor")
+	imp := true
+	for _, h := range hintsOf(&data{Ratings: rs, Model: &modelInfo{Implicit: &imp}, Metrics: []metric{{Name: "rmse", Value: 3.7, Lower: true}}}) {
+		if strings.Contains(h, "RMSE") {
+			t.Errorf("implicit model judged by RMSE: %q", h)
+		}
+	}
 	one := &ratingStats{Rows: 10, Std: 0, Min: 1, Counts: []int{10}, Distinct: true}
 	has(t, hintsOf(&data{Ratings: one, Metrics: []metric{{Name: "rmse", Value: 0.5}}}), "info:One rating value")
 }
