@@ -24,9 +24,16 @@ import (
 	"github.com/recs-dev/recs/internal/errs"
 )
 
-// Parquet layout.
-//
-// WriteParquet writes one flat schema of required (non-null) columns, in
+// ParquetRowGroupRows is the number of rows per row group that WriteParquet
+// writes: about 20 MB of uncompressed columns, large enough for fast scans and
+// small enough to keep the memory of readers and writers bounded.
+const ParquetRowGroupRows = 1 << 20
+
+// rowGroupRows is ParquetRowGroupRows; tests lower it to write many row
+// groups cheaply.
+var rowGroupRows = ParquetRowGroupRows
+
+// WriteParquet writes t to w as Parquet: one flat schema of required (non-null) columns, in
 // this order:
 //
 //	user       INT64, or BYTE_ARRAY (UTF8 string)
@@ -39,35 +46,17 @@ import (
 // "1e3"), so that the file reads back with the same ids; otherwise it is a
 // string column. The item column is chosen the same way, independently.
 // Rows are written in table order, in row groups of ParquetRowGroupRows rows,
-// Snappy-compressed. pandas.read_parquet and Spark's spark.read.parquet read
-// the file as they would any other: int64/str, float32, int64 columns.
+// Snappy-compressed, ids and ratings dictionary-encoded. Only standard
+// Parquet types are used and no Arrow schema is stored, so
+// pandas.read_parquet and Spark's spark.read.parquet see int64 (or string),
+// float32 and int64 columns.
 //
 // Only rows are stored, not the dictionaries: ids of the dictionary that no
 // row uses (as in a split, which shares its parent's dictionaries) are not
 // written, and ReadParquet builds dictionaries in order of first appearance.
 //
-// ReadParquet is more lenient than WriteParquet. It finds its columns by
-// name, ignoring case and underscores: the user column may be called user,
-// userId, userID or user_id; the item column item, itemId, itemID, item_id,
-// movieId or movie_id; the rating column rating or ratings; the timestamp
-// column timestamp or time. Other columns are ignored. Ids may be any
-// integer type or strings (optionally dictionary-encoded, as pandas writes
-// categoricals); ratings any integer or floating-point type; timestamps any
-// integer type (taken as Unix seconds) or a Parquet TIMESTAMP (converted to
-// Unix seconds, rounding toward negative infinity). A column with nulls, a
-// non-finite rating or a missing user, item or rating column is an error.
-
-// ParquetRowGroupRows is the number of rows per row group that WriteParquet
-// writes: about 20 MB of uncompressed columns, large enough for fast scans and
-// small enough to keep the memory of readers and writers bounded.
-const ParquetRowGroupRows = 1 << 20
-
-// rowGroupRows is ParquetRowGroupRows; tests lower it to write many row
-// groups cheaply.
-var rowGroupRows = ParquetRowGroupRows
-
-// WriteParquet writes t to w in the layout described above. It does not
-// close w. Cost: O(rows) time; memory of one row group beyond the table.
+// It does not close w. Cost: O(rows) time; memory of one row group beyond
+// the table.
 func WriteParquet(w io.Writer, t *Table) error {
 	userInts := canonicalInts(t.UserIDs)
 	itemInts := canonicalInts(t.ItemIDs)
@@ -271,11 +260,22 @@ var parquetAliases = [numCols][]string{
 
 var parquetRoleNames = [numCols]string{"user", "item", "rating", "timestamp"}
 
-// ReadParquet reads a table from the Parquet file r (see the layout above);
-// name is used in error messages. A file that is not Parquet, is truncated
-// or corrupt, lacks a required column or holds a bad value gives an
-// *errs.InputError naming the file. Integer ids are kept as their decimal
-// form; dictionaries are in order of first appearance.
+// ReadParquet reads a table from the Parquet file r, such as WriteParquet
+// writes; name is used in error messages. A file that is not Parquet, is
+// truncated or corrupt, lacks a required column or holds a bad value gives
+// an *errs.InputError naming the file. Integer ids are kept as their
+// decimal form; dictionaries are in order of first appearance.
+//
+// It is more lenient than WriteParquet. It finds its columns by
+// name, ignoring case and underscores: the user column may be called user,
+// userId, userID or user_id; the item column item, itemId, itemID, item_id,
+// movieId or movie_id; the rating column rating or ratings; the timestamp
+// column timestamp or time. Other columns are ignored. Ids may be any
+// integer type or strings (optionally dictionary-encoded, as pandas writes
+// categoricals); ratings any integer or floating-point type; timestamps any
+// integer type (taken as Unix seconds) or a Parquet TIMESTAMP (converted to
+// Unix seconds, rounding toward negative infinity). A column with nulls, a
+// non-finite rating or a missing user, item or rating column is an error.
 //
 // Cost: O(rows); integer ids are mapped to dense indices through an array
 // when they are small non-negative numbers (as in MovieLens) and through a
