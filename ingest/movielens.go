@@ -177,7 +177,9 @@ func download(ctx context.Context, client *http.Client, url, name, path string, 
 		if isKnown {
 			total = known.size
 		}
-		prog.SetTotal(max(total, 0))
+		if total > 0 {
+			prog.SetTotal(total)
+		}
 	}
 	f, err := atomicfile.Create(path)
 	if err != nil {

@@ -85,8 +85,8 @@ const NoColumn = "none"
 // Progress receives the advance of a read in bytes. *progress.Reporter
 // implements it.
 type Progress interface {
-	// SetTotal is called once per Read with the number of bytes expected
-	// (0 when unknown, as for standard input).
+	// SetTotal is called once per Read with the number of bytes expected,
+	// unless that is unknown (standard input).
 	SetTotal(n int64)
 	// Add is called with bytes read since the previous call.
 	Add(n int64)

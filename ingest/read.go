@@ -65,7 +65,7 @@ func Read(ctx context.Context, sources []string, opts Options) (*ratings.Table, 
 		srcs = append(srcs, s)
 		total += s.size
 	}
-	if opts.Progress != nil {
+	if opts.Progress != nil && total > 0 {
 		opts.Progress.SetTotal(total)
 	}
 	st := newState(&opts)
@@ -94,7 +94,6 @@ func ReadFrom(ctx context.Context, name string, r io.Reader, opts Options) (*rat
 	add := counter(func(int64) {})
 	if opts.Progress != nil {
 		add = opts.Progress.Add
-		opts.Progress.SetTotal(0)
 	}
 	s, err := openStream(name, r, add)
 	if err != nil {

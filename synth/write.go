@@ -58,8 +58,9 @@ func FormatForPath(path string) (Format, error) {
 	return FormatCSV, nil
 }
 
-// blockRatings is about how many ratings one work unit generates.
-const blockRatings = 1 << 18
+// blockRatings is about how many ratings one work unit generates (a
+// variable so that tests can cut small sets into many blocks).
+var blockRatings int64 = 1 << 18
 
 // blocks cuts the users into ranges of about blockRatings ratings.
 func (p *plan) blocks() [][2]int {
