@@ -288,14 +288,10 @@ func runTune(ctx context.Context, env *Env, o *tuneOptions) error {
 	}
 
 	if o.JSON {
-		enc := json.NewEncoder(env.Out)
-		return enc.Encode(struct {
-			Metric string            `json:"metric"`
-			Trials int               `json:"trials"`
-			Best   tune.Record       `json:"best"`
-			Params tune.Params       `json:"params"`
-			Files  map[string]string `json:"files"`
-		}{o.Metric, len(res.Trials), res.Best, res.Best.BestParams(), files})
+		return json.NewEncoder(env.Out).Encode(struct {
+			tune.Summary
+			Files map[string]string `json:"files"`
+		}{res.Summary(), files})
 	}
 	if err := res.WriteLeaderboard(env.Out, o.Top, varying); err != nil {
 		return err

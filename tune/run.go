@@ -9,6 +9,7 @@ import (
 
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/eval"
+	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -27,10 +28,10 @@ type EarlyStop struct {
 // Holdout says how Run carves the validation set out of the training
 // data when Options.Validation is nil.
 type Holdout struct {
-	Ratio  float64 // share of the training rows held out, in (0, 1)
-	Method string  // "stratified" (default), "chrono" or "random"
-	By     string  // "item" (default) or "user": the groups of stratified and chrono
-	Seed   int64   // shuffles of random and stratified
+	Ratio  float64 `json:"ratio"`  // share of the training rows held out, in (0, 1)
+	Method string  `json:"method"` // "stratified" (default), "chrono" or "random"
+	By     string  `json:"by"`     // "item" (default) or "user": the groups of stratified and chrono
+	Seed   int64   `json:"seed"`   // shuffles of random and stratified
 }
 
 // MetricsPerIteration lists the metrics Run measures after every
@@ -144,14 +145,21 @@ func (s *stopper) observe(iter int, v float64) bool {
 // returns the search's result. The test set is never an input.
 func Run(ctx context.Context, train *ratings.Table, space Space, opts Options) (Result, error) {
 	fit, valid := train, opts.Validation
+	info := &ValidationInfo{Source: "given"}
 	if valid == nil {
 		var err error
 		if fit, valid, err = HoldoutSplit(train, opts.Holdout); err != nil {
 			return Result{}, err
 		}
+		h := opts.Holdout
+		info = &ValidationInfo{Source: "holdout", Holdout: &h}
 	}
+	info.FitRows, info.ValidRows = fit.Len(), valid.Len()
 	if fit.Len() == 0 || valid.Len() == 0 {
 		return Result{}, fmt.Errorf("tune: the fitting part has %d rows and the validation part %d: both need some", fit.Len(), valid.Len())
+	}
+	if n := sharedRows(fit, valid); n == 0 {
+		return Result{}, errs.Input("validation", errors.New("no validation row has a user and an item that occur in the fitting data: are they from the same data set?"))
 	}
 	parallel := opts.Parallel
 	if parallel <= 0 {
@@ -167,5 +175,38 @@ func Run(ctx context.Context, train *ratings.Table, space Space, opts Options) (
 	}
 	opts.Identity = fmt.Sprintf("fit=%s valid=%s patience=%d min_delta=%g %s",
 		als.TableHash(fit), als.TableHash(valid), opts.EarlyStop.Patience, opts.EarlyStop.MinDelta, opts.Identity)
-	return Search(ctx, space, obj, opts)
+	res, err := Search(ctx, space, obj, opts)
+	res.Validation = info
+	return res, err
+}
+
+// sharedRows counts the rows of valid whose user and item both occur in
+// fit's rows, matched by original id. Cost O(rows + dictionaries).
+func sharedRows(fit, valid *ratings.Table) int {
+	known := func(fitIdx []int32, fitIDs, validIDs []string) []bool {
+		used := make([]bool, len(fitIDs))
+		for _, i := range fitIdx {
+			used[i] = true
+		}
+		set := make(map[string]bool)
+		for i, ok := range used {
+			if ok {
+				set[fitIDs[i]] = true
+			}
+		}
+		out := make([]bool, len(validIDs))
+		for i, id := range validIDs {
+			out[i] = set[id]
+		}
+		return out
+	}
+	users := known(fit.Users, fit.UserIDs, valid.UserIDs)
+	items := known(fit.Items, fit.ItemIDs, valid.ItemIDs)
+	n := 0
+	for r := range valid.Users {
+		if users[valid.Users[r]] && items[valid.Items[r]] {
+			n++
+		}
+	}
+	return n
 }

@@ -130,8 +130,46 @@ type Result struct {
 	Budget   int      `json:"budget"`
 	Seed     int64    `json:"seed"`
 	Resumed  int      `json:"resumed"` // trials read back from the journal
-	Trials   []Record `json:"trials"`  // by ID
-	Best     Record   `json:"best"`    // the best successful trial; ties go to the lower ID
+	Seconds  float64  `json:"seconds"` // wall time of this call (resumed trials cost nothing)
+	// Validation describes the validation set (Run only).
+	Validation *ValidationInfo `json:"validation,omitempty"`
+	Trials     []Record        `json:"trials"` // by ID
+	Best       Record          `json:"best"`   // the best successful trial; ties go to the lower ID
+}
+
+// ValidationInfo says where Run's validation set came from.
+type ValidationInfo struct {
+	Source    string   `json:"source"` // "holdout" or "given"
+	Holdout   *Holdout `json:"holdout,omitempty"`
+	FitRows   int      `json:"fit_rows"`
+	ValidRows int      `json:"valid_rows"`
+}
+
+// Summary is a Result without its trials, for a run manifest.
+type Summary struct {
+	Strategy   Strategy        `json:"strategy"`
+	Metric     string          `json:"metric"`
+	Budget     int             `json:"budget"`
+	Seed       int64           `json:"seed"`
+	Trials     int             `json:"trials"`
+	Failed     int             `json:"failed"`
+	Resumed    int             `json:"resumed"`
+	Seconds    float64         `json:"seconds"`
+	Validation *ValidationInfo `json:"validation,omitempty"`
+	Best       Record          `json:"best"`
+	BestParams Params          `json:"best_params"` // Best.BestParams(): what to train
+}
+
+// Summary returns r without its trials.
+func (r Result) Summary() Summary {
+	s := Summary{Strategy: r.Strategy, Metric: r.Metric, Budget: r.Budget, Seed: r.Seed, Trials: len(r.Trials),
+		Resumed: r.Resumed, Seconds: r.Seconds, Validation: r.Validation, Best: r.Best, BestParams: r.Best.BestParams()}
+	for _, t := range r.Trials {
+		if !t.OK() {
+			s.Failed++
+		}
+	}
+	return s
 }
 
 // ErrJournalMismatch is returned when a journal belongs to another search.
@@ -208,6 +246,7 @@ func Search(ctx context.Context, space Space, obj Objective, opts Options) (Resu
 	if err := opts.defaults(); err != nil {
 		return Result{}, err
 	}
+	start := time.Now()
 	res := Result{Strategy: opts.Strategy, Metric: opts.Metric, Budget: opts.Budget, Seed: opts.Seed}
 	first, configs, err := plan(space, opts)
 	if err != nil {
@@ -250,6 +289,7 @@ func Search(ctx context.Context, space Space, obj Objective, opts Options) (Resu
 		return res, fmt.Errorf("tune: every trial failed (%s)", msg)
 	}
 	res.Best = best[0]
+	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
 
@@ -472,8 +512,13 @@ func (s *searcher) fit(ctx context.Context, t Trial) (Record, error) {
 			return rec, fmt.Errorf("tune: the objective did not report metric %q", s.opts.Metric)
 		}
 		rec.Metrics, rec.Iterations, rec.BestIter, rec.EarlyStopped = out.Metrics, out.Iterations, out.BestIter, out.EarlyStopped
-		for name, v := range out.Metrics {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
+		names := make([]string, 0, len(out.Metrics))
+		for name := range out.Metrics {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if v := out.Metrics[name]; math.IsNaN(v) || math.IsInf(v, 0) {
 				rec.Metrics, rec.Error = nil, fmt.Sprintf("validation %s is %v", name, v)
 				break
 			}
