@@ -180,7 +180,11 @@ func cards(d *data) []card {
 	if d.K > 0 {
 		suffix = fmt.Sprintf("@%d", d.K)
 	}
-	for _, name := range []string{"ndcg", "precision", "recall", "map", "rmse"} {
+	names := []string{"ndcg", "precision", "recall", "map", "rmse"}
+	if mi := d.Model; mi != nil && mi.Implicit != nil && *mi.Implicit {
+		names = names[:4] // an implicit model predicts preference, not ratings
+	}
+	for _, name := range names {
 		for _, mt := range d.Metrics {
 			base := strings.ToLower(mt.Name)
 			if i := strings.IndexByte(base, '@'); i >= 0 {

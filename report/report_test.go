@@ -224,3 +224,27 @@ func TestModelMismatch(t *testing.T) {
 		}
 	}
 }
+
+// TestImplicitCards: an implicit model predicts preference, not ratings, so
+// its RMSE is neither a headline number nor judged.
+func TestImplicitCards(t *testing.T) {
+	in := fixtureInputs()
+	in.Model.Params.Implicit = true
+	d, err := build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cards(d) {
+		if c.Label == "RMSE" {
+			t.Error("implicit model shows an RMSE card")
+		}
+	}
+	for _, h := range hintsOf(d) {
+		if strings.Contains(h, "RMSE beats") || strings.Contains(h, "RMSE no better") {
+			t.Errorf("implicit model judged by RMSE: %q", h)
+		}
+	}
+	in.Model.Params.Implicit = false
+	d, _ = build(in)
+	has(t, hintsOf(d), "ok:RMSE beats the mean predictor")
+}
