@@ -9,6 +9,17 @@
 // renderings of the same run are identical and the page can be checked in
 // as a golden file.
 //
+// The health hints are computed from the run, each with the threshold that
+// fired: the run's status and quality gate; cold-start test rows; a
+// training loss that is not finite, does not fall, rises, is still falling
+// or has converged; a validation metric that got worse (overfitting) or
+// fell sharply; test RMSE against the standard deviation of the training
+// ratings; catalogue coverage (popularity collapse); the popularity lift
+// of the lists (lists no more popular than random picks); precision that
+// rises with k; metrics of another model than the run's; and the
+// evaluator's own warnings. The constants in health.go hold the
+// thresholds.
+//
 // Write renders Inputs; the pipeline fills Inputs from the values it holds
 // in memory, and FromRunDir reads them back from a run directory written by
 // `recs train` (see package rundir for its layout).
