@@ -109,10 +109,12 @@ improvement and reports its best iteration, which becomes the winning
 configuration's max_iter. Other metrics are measured once, after the last
 iteration.
 
-Cores: --parallel trials run at once, each ALS with --threads goroutines; the
-defaults (cores trials of 1 goroutine) keep trials × threads ≤ cores, which on
-small data sets is faster than fewer, wider trials. Results do not depend on
-either flag.
+Cores: --parallel trials run at once, each ALS (and its per-iteration
+validation) with --threads goroutines. The defaults — as many trials as cores,
+one goroutine each — keep trials × threads ≤ cores, so no trial waits on
+another for a core and none synchronises threads inside small fits; give
+fewer, wider trials (--parallel 1 --threads 0) when one fit's memory is large.
+Results do not depend on either flag.
 
 Output directory: trials.jsonl is the journal, one line per finished trial
 appended and synced as it completes. Run the same command again after an

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -28,5 +29,24 @@ func TestDefaultSpace(t *testing.T) {
 	}
 	if !bytes.Equal(copyBytes, DefaultSpaceYAML) {
 		t.Errorf("testdata/tune/default.yaml differs from tune/default_space.yaml: copy one over the other")
+	}
+}
+
+// TestExampleSpaces: every space under testdata/tune parses and has valid
+// points.
+func TestExampleSpaces(t *testing.T) {
+	paths, err := filepath.Glob("../testdata/tune/*.yaml")
+	if err != nil || len(paths) < 2 {
+		t.Fatalf("example spaces: %v %v", paths, err)
+	}
+	for _, p := range paths {
+		s, err := LoadSpace(p)
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if pts := sampleDistinct(s, 1, 10); len(pts) == 0 {
+			t.Errorf("%s: no valid point", p)
+		}
 	}
 }
