@@ -119,7 +119,8 @@ Results do not depend on either flag.
 Output directory: trials.jsonl is the journal, one line per finished trial
 appended and synced as it completes. Run the same command again after an
 interruption (or a crash) and the trials already in the journal are not fitted
-again; --restart discards them. trials.csv and trials.json (one row per trial:
+again; --restart discards them. A random search run again with a larger
+--budget keeps its trials and adds the new draws. trials.csv and trials.json (one row per trial:
 parameters, metric, iterations, best iteration, fit seconds) and best.yaml are
 written atomically at the end; the leaderboard goes to stdout.
 

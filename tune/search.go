@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -295,10 +296,16 @@ func Search(ctx context.Context, space Space, obj Objective, opts Options) (Resu
 
 // searchIdentity is the journal header: everything that decides which
 // trials a search fits and what their results mean, one "key=value" per
-// line.
+// line. Random search leaves the budget out: its first n trials are the
+// same for any budget ≥ n, so a journal can be resumed with a larger budget
+// to extend the search.
 func searchIdentity(space Space, opts Options) string {
-	return fmt.Sprintf("strategy=%s\nbudget=%d\nseed=%d\nmetric=%s\neta=%d\nrungs=%d\nspace=%s\ndata=%s",
-		opts.Strategy, opts.Budget, opts.Seed, opts.Metric, opts.Eta, opts.Rungs, space, opts.Identity)
+	budget := strconv.Itoa(opts.Budget)
+	if opts.Strategy == Random {
+		budget = "any"
+	}
+	return fmt.Sprintf("strategy=%s\nbudget=%s\nseed=%d\nmetric=%s\neta=%d\nrungs=%d\nspace=%s\ndata=%s",
+		opts.Strategy, budget, opts.Seed, opts.Metric, opts.Eta, opts.Rungs, space, opts.Identity)
 }
 
 // plan returns the trials of the first (for grid and random, the only)

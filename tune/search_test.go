@@ -405,3 +405,41 @@ func TestInvalidCombinationsSkipped(t *testing.T) {
 		t.Errorf("space of invalid points only: %v", err)
 	}
 }
+
+// TestRandomExtend: a random search resumed with a larger budget keeps its
+// trials and fits only the new ones, which are those an uninterrupted search
+// with the larger budget draws.
+func TestRandomExtend(t *testing.T) {
+	s := mustSpace(t, testSpace)
+	journal := filepath.Join(t.TempDir(), "trials.jsonl")
+	opts := Options{Strategy: Random, Metric: "ndcg@10", Budget: 8, Seed: 4, Journal: journal}
+	if _, err := Search(context.Background(), s, quadratic, opts); err != nil {
+		t.Fatal(err)
+	}
+	var fitted int
+	count := func(ctx context.Context, p Params) (Outcome, error) { fitted++; return quadratic(ctx, p) }
+	opts.Budget = 12
+	res, err := Search(context.Background(), s, count, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, _ := Search(context.Background(), s, quadratic, Options{Strategy: Random, Metric: "ndcg@10", Budget: 12, Seed: 4})
+	if fitted != 4 || res.Resumed != 8 || len(res.Trials) != 12 {
+		t.Errorf("extended search: fitted %d, resumed %d, %d trials; want 4, 8, 12", fitted, res.Resumed, len(res.Trials))
+	}
+	for i := range ref.Trials {
+		if res.Trials[i].Params != ref.Trials[i].Params {
+			t.Errorf("trial %d: %s, uninterrupted search has %s", i+1, res.Trials[i].Params, ref.Trials[i].Params)
+		}
+	}
+	// Successive halving keeps the budget in its identity: its first rung
+	// depends on it.
+	h := Options{Strategy: Halving, Metric: "ndcg@10", Budget: 13, Seed: 4, Journal: filepath.Join(t.TempDir(), "h.jsonl")}
+	if _, err := Search(context.Background(), s, quadratic, h); err != nil {
+		t.Fatal(err)
+	}
+	h.Budget = 20
+	if _, err := Search(context.Background(), s, quadratic, h); !errors.Is(err, ErrJournalMismatch) {
+		t.Errorf("halving with another budget on the same journal: %v, want ErrJournalMismatch", err)
+	}
+}
