@@ -45,15 +45,15 @@ type splitOptions struct {
 }
 
 func (o *splitOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVarP(&o.OutDir, "output", "o", "", "output directory (created if missing)")
+	fs.StringVarP(&o.OutDir, "output", "o", "", "output `DIR` (created if missing)")
 	fs.StringVar(&o.OutputFormat, "output-format", "parquet", "output format: parquet, tsv (u.data layout, no header) or csv (userId,movieId,rating,timestamp)")
 	fs.StringVar(&o.Method, "method", "stratified", "random (all rows), stratified (each group in the ratios) or chrono (each group's latest rows last)")
 	fs.StringVar(&o.By, "by", "user", "groups of stratified/chrono splits and of --min-ratings: user or item")
 	fs.Float64Var(&o.Ratio, "ratio", 0.75, "share of the rows (of each group) that goes to train; the rest goes to test")
-	fs.Float64SliceVar(&o.Ratios, "ratios", nil, "several parts, e.g. 0.7,0.1,0.2 (divided by their sum when it is not 1)")
-	fs.IntVar(&o.MinRatings, "min-ratings", 1, "first drop users (or items, --by) with fewer ratings")
+	fs.Float64SliceVar(&o.Ratios, "ratios", nil, "several parts, e.g. `0.7,0.1,0.2` (divided by their sum when it is not 1)")
+	fs.IntVar(&o.MinRatings, "min-ratings", 1, "first drop users (or items, --by) with fewer than `N` ratings")
 	fs.Int64Var(&o.Seed, "seed", 42, "seed of the random and stratified shuffles")
-	fs.IntVar(&o.LeaveLast, "leave-last", 0, "instead: each user's K most recent ratings go to test (a user keeps at least one in train)")
+	fs.IntVar(&o.LeaveLast, "leave-last", 0, "instead: each user's `K` most recent ratings go to test (a user keeps at least one in train)")
 	fs.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
 }
 
@@ -64,8 +64,9 @@ func newSplitCmd(env *Env) *cobra.Command {
 		Short: "Split ratings into train and test sets",
 		Long: `Split reads a ratings table (Parquet as written by 'recs ingest', or any text
 format 'recs ingest' detects; - is stdin) and writes its parts into DIR:
-train.parquet and test.parquet for two parts, split_0.parquet ... split_N.parquet
-for three or more (in the order of --ratios; .tsv or .csv with --output-format).
+train.parquet and test.parquet for two parts, split_0.parquet, split_1.parquet,
+... for three or more, one per ratio in the order of --ratios (.tsv or .csv
+with --output-format).
 The parts are written under temporary names and renamed only when all are
 complete: DIR never holds half a set.
 
