@@ -12,7 +12,8 @@ import (
 // report writes report.html from what the run holds in memory (the top-k
 // is read back from its file).
 func (r *run) report() error {
-	in := report.Inputs{RunDir: r.id, Manifest: &r.man, Model: r.model, Train: r.train}
+	in := report.Inputs{RunDir: r.id, Manifest: &r.man, Model: r.model, Train: r.train,
+		Metrics: r.metrics, Curves: r.curves}
 	if _, lists, err := toplist.ReadFile(r.path(rundir.TopKFile)); err == nil {
 		in.TopK = lists
 	}

@@ -87,6 +87,7 @@ func (r *run) evaluate(ctx context.Context) (*eval.Document, error) {
 		return nil, err
 	}
 	r.man.Files["curves"] = rundir.CurvesFile
+	r.metrics, r.curves = doc, curves
 	for _, m := range doc.Metrics {
 		r.log.Info("metric", "name", m.Key(), "value", m.Value)
 	}

@@ -69,6 +69,7 @@ type run struct {
 
 	table, train, test *ratings.Table
 	model              *als.Model
+	metrics, curves    *eval.Document
 }
 
 // Run executes cfg. version is recorded in the manifest. On success the
