@@ -97,7 +97,7 @@ split is never an input: give tune the train split only.
 
 Strategies: grid (every combination of the lists; ranges need steps), random
 (--budget points drawn with --seed), and halving — successive halving: random
-configurations first run for 1/eta² of their iterations, the best 1/eta
+configurations first run 1/eta^(rungs−1) of their iterations, the best 1/eta
 continue with eta times as many, and so on over --rungs rungs; --budget counts
 every fit of every rung.
 
@@ -120,15 +120,19 @@ Output directory: trials.jsonl is the journal, one line per finished trial
 appended and synced as it completes. Run the same command again after an
 interruption (or a crash) and the trials already in the journal are not fitted
 again; --restart discards them. A random search run again with a larger
---budget keeps its trials and adds the new draws. trials.csv and trials.json (one row per trial:
-parameters, metric, iterations, best iteration, fit seconds) and best.yaml are
-written atomically at the end; the leaderboard goes to stdout.
+--budget keeps its trials and adds the new draws. trials.csv and trials.json
+(one row per trial: parameters, metrics, iterations, best iteration, fit
+seconds) and best.yaml are written atomically at the end; the leaderboard goes
+to stdout.
 
 Search space file (--space): each key is a parameter — implicit, rank, reg,
 alpha, max_iter, nonnegative, solver, cg_steps, biases, reg_mode,
 reg_exponent — and its value a fixed value, a list, or a range
 {min, max, log, steps}. Combinations ALS rejects (biases with implicit
-feedback, reg_mode frequency with explicit ratings, ...) are skipped.`,
+feedback, reg_mode frequency with explicit ratings, ...) are skipped. Without
+--space, the built-in space searches implicit ALS with a plain λ and the CG
+solver: rank 32/64/128, reg log-uniform in [2, 300], alpha log-uniform in
+[0.1, 20], 15 iterations (--print-space shows it with its rationale).`,
 		Example: `  recs split ratings.parquet -o split/ --method stratified --by item
   recs tune --train split/train.parquet -o tune/
   recs train --config tune/best.yaml ratings.parquet
