@@ -222,20 +222,20 @@ func (o *Options) defaults() error {
 	switch o.Strategy {
 	case Grid:
 		if o.Budget < 0 {
-			return fmt.Errorf("budget %d: want ≥ 0 (0: the whole grid)", o.Budget)
+			return fmt.Errorf("tune: budget %d: want ≥ 0 (0: the whole grid)", o.Budget)
 		}
 	case Random, Halving:
 		if o.Budget < 1 {
-			return fmt.Errorf("budget %d: want ≥ 1 trial", o.Budget)
+			return fmt.Errorf("tune: budget %d: want ≥ 1 trial", o.Budget)
 		}
 	default:
-		return fmt.Errorf("strategy %q: want grid, random or halving", o.Strategy)
+		return fmt.Errorf("tune: strategy %q: want grid, random or halving", o.Strategy)
 	}
 	if o.Eta < 2 {
-		return fmt.Errorf("eta %d: want ≥ 2", o.Eta)
+		return fmt.Errorf("tune: eta %d: want ≥ 2", o.Eta)
 	}
 	if o.Rungs < 1 {
-		return fmt.Errorf("rungs %d: want ≥ 1", o.Rungs)
+		return fmt.Errorf("tune: rungs %d: want ≥ 1", o.Rungs)
 	}
 	return nil
 }
@@ -316,14 +316,14 @@ func plan(space Space, opts Options) ([]Trial, []Params, error) {
 	case Grid:
 		n, err := space.GridSize()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("tune: %w", err)
 		}
 		if opts.Budget > 0 && n > opts.Budget {
-			return nil, nil, fmt.Errorf("the grid has %d points, more than the budget of %d trials: raise the budget or use random search", n, opts.Budget)
+			return nil, nil, fmt.Errorf("tune: the grid has %d points, more than the budget of %d trials: raise the budget or use random search", n, opts.Budget)
 		}
 		all, err := space.Grid()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("tune: %w", err)
 		}
 		for _, p := range all {
 			if p.Validate() == nil {
@@ -331,7 +331,7 @@ func plan(space Space, opts Options) ([]Trial, []Params, error) {
 			}
 		}
 		if len(points) == 0 {
-			return nil, nil, fmt.Errorf("every point of the grid is a combination ALS rejects: %v", all[0].Validate())
+			return nil, nil, fmt.Errorf("tune: every point of the grid is a combination ALS rejects: %v", all[0].Validate())
 		}
 	case Random:
 		points = sampleDistinct(space, opts.Seed, opts.Budget)
@@ -341,7 +341,7 @@ func plan(space Space, opts Options) ([]Trial, []Params, error) {
 	}
 	if len(points) == 0 {
 		p := space.Sample(rand.New(rand.NewPCG(uint64(opts.Seed), 0)))
-		return nil, nil, fmt.Errorf("no valid point in the space (for instance %s: %v)", p, p.Validate())
+		return nil, nil, fmt.Errorf("tune: no valid point in the space (for instance %s: %v)", p, p.Validate())
 	}
 	trials := make([]Trial, len(points))
 	for i, p := range points {
