@@ -5,6 +5,10 @@ import (
 	"sync"
 )
 
+// dedupeRowsPerWorker is the least number of rows worth a dedupe worker (a
+// variable so that tests can exercise the parallel path on small tables).
+var dedupeRowsPerWorker = 1 << 16
+
 // dedupeCols are the columns of a table being deduplicated in place.
 type dedupeCols struct {
 	users, items   []int32
@@ -47,7 +51,7 @@ func (d *dedupeCols) run(ctx context.Context, policy Dedupe, workers int) (dedup
 		return perm[k]
 	}
 	// Cut positions [0, n) into ranges that start at a group boundary.
-	workers = max(1, min(workers, n/(1<<16)+1))
+	workers = max(1, min(workers, n/dedupeRowsPerWorker+1))
 	bounds := []int{0}
 	for w := 1; w < workers; w++ {
 		k := max(n*w/workers, bounds[len(bounds)-1]+1)

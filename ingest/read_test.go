@@ -299,6 +299,8 @@ func TestSkipBadLines(t *testing.T) {
 }
 
 func TestDedupe(t *testing.T) {
+	defer func(n int) { dedupeRowsPerWorker = n }(dedupeRowsPerWorker)
+	dedupeRowsPerWorker = 1
 	// User 1 rates item 2 three times: at t=5 (4), t=9 (2), t=9 again (5,
 	// a later line); user 2 rates item 2 at t=3 (1) then t=1 (3).
 	data := "1\t2\t4\t5\n2\t2\t1\t3\n1\t2\t2\t9\n1\t7\t3\t1\n2\t2\t3\t1\n1\t2\t5\t9\n"
