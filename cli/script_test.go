@@ -1,22 +1,17 @@
 package cli
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// TestMain lets testscript run the recs command in-process.
+// TestMain lets testscript run the recs command from the test binary,
+// with the same signal handling as the real one.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"recs": func() {
-			env := &Env{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}
-			env.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-			os.Exit(Run(context.Background(), env, os.Args[1:]))
-		},
+		"recs": func() { os.Exit(Main()) },
 	})
 }
 
