@@ -46,6 +46,7 @@ func BenchmarkEach(b *testing.B) {
 				}
 				opts := Options{K: 10, Exclude: ex}
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for i := 0; i < b.N; i++ {
 					n := 0
 					err := each(context.Background(), m, opts, kn, func(int32, []int32, []float32) error { n++; return nil })
@@ -54,8 +55,13 @@ func BenchmarkEach(b *testing.B) {
 					}
 				}
 				sec := b.Elapsed().Seconds() / float64(b.N)
+				flops := 2 * float64(sz.users) * float64(sz.items) * float64(sz.rank)
 				b.ReportMetric(float64(sz.users)/sec, "users/s")
-				b.ReportMetric(2*float64(sz.users)*float64(sz.items)*float64(sz.rank)/sec/1e9, "GFLOP/s")
+				b.ReportMetric(flops/sec/1e9, "GFLOP/s")
+				if cpu := (cpuTime() - cpu0).Seconds() / float64(b.N); cpu > 0 {
+					b.ReportMetric(cpu, "cpu-s/op")
+					b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+				}
 			})
 		}
 	}
@@ -81,11 +87,15 @@ func BenchmarkKernel(b *testing.B) {
 					thr[i] = 1e30
 				}
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for i := 0; i < b.N; i++ {
 					kn.tile(a, p, c, thr, rank)
 				}
 				flops := 2 * float64(kn.mr*kn.nr*rank) * float64(b.N)
 				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+					b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
+				}
 			})
 		}
 	}
