@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -412,4 +413,44 @@ func kernelSets() []*kernels {
 		return []*kernels{&goKernels, active}
 	}
 	return []*kernels{&goKernels}
+}
+
+// TestHugeRatingError: a rating near float32's limit (3e38) gives item
+// "huge" a factor of about 3e38; user "u0", who rated it, then has normal
+// equations whose entries span 77 orders of magnitude, singular to working
+// precision. Fit must stop with an error naming iteration 1 and the user.
+func TestHugeRatingError(t *testing.T) {
+	b := ratings.NewBuilder(false)
+	for u := 0; u < 5; u++ {
+		for i := 0; i < 5; i++ {
+			b.Add(fmt.Sprint("u", u), fmt.Sprint("i", i), float32(1+(u+i)%5), 0)
+		}
+	}
+	b.Add("u0", "huge", 3e38, 0)
+	m, err := Fit(context.Background(), b.Table(), Params{Rank: 2, MaxIter: 2, Reg: 1e-3, Seed: 1})
+	var se *SolveError
+	if !errors.As(err, &se) || m != nil {
+		t.Fatalf("got %v, %v; want a *SolveError and no model", m, err)
+	}
+	if se.Iter != 1 || se.Side != "user" || se.ID != "u0" || !strings.Contains(se.Reason, "singular") {
+		t.Errorf("got %v; want iteration 1, user \"u0\", singular", err)
+	}
+}
+
+// TestStoreRejectsNonFinite: a solution that is not finite in float32 is
+// an error naming the iteration, side and id, and nothing is written.
+func TestStoreRejectsNonFinite(t *testing.T) {
+	sd := &side{name: "item", ids: []string{"a", "b"}, fac: make([]float32, 32), reg: []float64{1, 1},
+		loss: make([]float64, 2), regl: make([]float64, 2)}
+	pr := &problem{p: Params{Rank: 2}, k: 2, s: 16}
+	for _, bad := range []float64{math.NaN(), math.Inf(-1), 1e39} {
+		err := pr.store(7, sd, 1, func(i int) float64 { return []float64{1, bad}[i] }, func(int) float64 { return 0 }, nil, 0)
+		var se *SolveError
+		if !errors.As(err, &se) || se.Iter != 7 || se.Side != "item" || se.ID != "b" {
+			t.Errorf("x = %v: got %v, want a SolveError for iteration 7, item \"b\"", bad, err)
+		}
+		if sd.fac[16] != 0 {
+			t.Errorf("x = %v: factors written despite the error", bad)
+		}
+	}
 }

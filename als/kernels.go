@@ -43,6 +43,10 @@ type kernels struct {
 	dotRows func(q, b []float32, m, s int, p []float32)
 	// axpyRows adds Σ_j coef[j]·b[j,:s] to out[:s].
 	axpyRows func(out, b []float32, m, s int, coef []float32)
+	// cgPass is one pass of the CG solver over the m rows y_j of b: it adds
+	// Σ_j w[j]·(y_j·p)·y_j to out2 and, when a is not empty, Σ_j a[j]·y_j
+	// to out1. q (len ≥ m) is scratch.
+	cgPass func(b []float32, m, s int, p, w, a, out1, out2, q []float32)
 }
 
 // lanes is the number of normal equations factored together by cholBatch.
@@ -69,6 +73,7 @@ var goKernels = kernels{
 	copyRows:   copyRowsGo,
 	dotRows:    dotRowsGo,
 	axpyRows:   axpyRowsGo,
+	cgPass:     cgPassGo,
 }
 
 // active is the kernel set used by Fit; kernels_amd64.go replaces it when
@@ -226,5 +231,23 @@ func axpyRowsGo(out, b []float32, m, s int, coef []float32) {
 		for c, v := range row {
 			out[c] += w * v
 		}
+	}
+}
+
+func cgPassGo(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
+	cgPassRows(dotRowsGo, axpyRowsGo, b, m, s, p, w, a, out1, out2, q)
+}
+
+// cgPassRows is cgPass from dotRows and axpyRows.
+func cgPassRows(dot func(q, b []float32, m, s int, p []float32), axpy func(out, b []float32, m, s int, coef []float32),
+	b []float32, m, s int, p, w, a, out1, out2, q []float32) {
+	q = q[:m]
+	dot(q, b, m, s, p)
+	for j := range q {
+		q[j] *= w[j]
+	}
+	axpy(out2, b, m, s, q)
+	if len(a) > 0 {
+		axpy(out1, b, m, s, a)
 	}
 }

@@ -28,6 +28,9 @@ func solveBatchAVX512(a, inv, b []float64, k int)
 func copyRowsAVX512(dst, src []float32, s int, idx, pf []int32)
 
 //go:noescape
+func cgPassAVX512(b []float32, m, s int, p, w, a, out1, out2 []float32)
+
+//go:noescape
 func dotRowsAVX512(q, b []float32, m, s int, p []float32)
 
 //go:noescape
@@ -92,6 +95,17 @@ var avx512Kernels = kernels{
 			panic("als: dotRows: short buffer")
 		}
 		dotRowsAVX512(q, b, m, s, p)
+	},
+	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
+		checkStride(s)
+		if len(b) < m*s || len(p) < s || len(w) < m || len(out2) < s || (len(a) > 0 && (len(a) < m || len(out1) < s)) {
+			panic("als: cgPass: short buffer")
+		}
+		if s > 64 {
+			cgPassRows(dotRowsAVX512, axpyRowsAVX512, b, m, s, p, w, a, out1, out2, q)
+			return
+		}
+		cgPassAVX512(b, m, s, p, w, a, out1, out2)
 	},
 	axpyRows: func(out, b []float32, m, s int, coef []float32) {
 		checkStride(s)

@@ -726,3 +726,119 @@ cpcol:
 cpdone:
 	VZEROUPPER
 	RET
+
+// func cgPassAVX512(b []float32, m, s int, p, w, a, out1, out2 []float32)
+//
+// For s ≤ 64: per row y_j of b (stride s), d = y_j·p, out2 += (w_j·d)·y_j
+// and, when a is not empty, out1 += a_j·y_j; the row is loaded once into
+// Z8..Z11 (masked to s columns), p stays in Z24..Z27 and the sums in
+// Z0..Z7. K1..K4 mask the four 16-float blocks that exist.
+TEXT ·cgPassAVX512(SB), NOSPLIT, $0-160
+	MOVQ b_base+0(FP), SI
+	MOVQ m+24(FP), CX
+	MOVQ s+32(FP), DX
+	MOVQ p_base+40(FP), R8
+	MOVQ w_base+64(FP), R9
+	MOVQ a_base+88(FP), R10
+	MOVQ a_len+96(FP), R11
+	MOVQ out1_base+112(FP), R12
+	MOVQ out2_base+136(FP), R13
+
+	// Masks: block i (0..3) exists when 16·i < s.
+	MOVQ $0xFFFF, AX
+	XORQ BX, BX
+	CMPQ DX, $0
+	CMOVQGT AX, BX
+	KMOVW BX, K1
+	XORQ BX, BX
+	CMPQ DX, $16
+	CMOVQGT AX, BX
+	KMOVW BX, K2
+	XORQ BX, BX
+	CMPQ DX, $32
+	CMOVQGT AX, BX
+	KMOVW BX, K3
+	XORQ BX, BX
+	CMPQ DX, $48
+	CMOVQGT AX, BX
+	KMOVW BX, K4
+
+	VMOVUPS.Z (R8), K1, Z24
+	VMOVUPS.Z 64(R8), K2, Z25
+	VMOVUPS.Z 128(R8), K3, Z26
+	VMOVUPS.Z 192(R8), K4, Z27
+	VMOVUPS.Z (R13), K1, Z0
+	VMOVUPS.Z 64(R13), K2, Z1
+	VMOVUPS.Z 128(R13), K3, Z2
+	VMOVUPS.Z 192(R13), K4, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	TESTQ R11, R11
+	JEQ  cgnoa
+	VMOVUPS.Z (R12), K1, Z4
+	VMOVUPS.Z 64(R12), K2, Z5
+	VMOVUPS.Z 128(R12), K3, Z6
+	VMOVUPS.Z 192(R12), K4, Z7
+
+cgnoa:
+	MOVQ DX, R14
+	SHLQ $2, R14           // bytes per row
+	XORQ BX, BX            // j
+	TESTQ CX, CX
+	JEQ  cgstore
+
+cgrow:
+	VMOVUPS.Z (SI), K1, Z8
+	VMOVUPS.Z 64(SI), K2, Z9
+	VMOVUPS.Z 128(SI), K3, Z10
+	VMOVUPS.Z 192(SI), K4, Z11
+	VMULPS Z8, Z24, Z12
+	VMULPS Z9, Z25, Z13
+	VFMADD231PS Z10, Z26, Z12
+	VFMADD231PS Z11, Z27, Z13
+	VADDPS Z13, Z12, Z12
+	VEXTRACTF64X4 $1, Z12, Y13
+	VADDPS Y13, Y12, Y12
+	VEXTRACTF128 $1, Y12, X13
+	VADDPS X13, X12, X12
+	VPERMILPS $0x4E, X12, X13
+	VADDPS X13, X12, X12
+	VPERMILPS $0xB1, X12, X13
+	VADDSS X13, X12, X12
+	VMULSS (R9)(BX*4), X12, X12
+	VBROADCASTSS X12, Z12
+	VFMADD231PS Z8, Z12, Z0
+	VFMADD231PS Z9, Z12, Z1
+	VFMADD231PS Z10, Z12, Z2
+	VFMADD231PS Z11, Z12, Z3
+	CMPQ BX, R11
+	JGE  cgnext
+	VBROADCASTSS (R10)(BX*4), Z14
+	VFMADD231PS Z8, Z14, Z4
+	VFMADD231PS Z9, Z14, Z5
+	VFMADD231PS Z10, Z14, Z6
+	VFMADD231PS Z11, Z14, Z7
+
+cgnext:
+	ADDQ R14, SI
+	INCQ BX
+	CMPQ BX, CX
+	JLT  cgrow
+
+cgstore:
+	VMOVUPS Z0, K1, (R13)
+	VMOVUPS Z1, K2, 64(R13)
+	VMOVUPS Z2, K3, 128(R13)
+	VMOVUPS Z3, K4, 192(R13)
+	TESTQ R11, R11
+	JEQ  cgdone
+	VMOVUPS Z4, K1, (R12)
+	VMOVUPS Z5, K2, 64(R12)
+	VMOVUPS Z6, K3, 128(R12)
+	VMOVUPS Z7, K4, 192(R12)
+
+cgdone:
+	VZEROUPPER
+	RET

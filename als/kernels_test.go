@@ -109,6 +109,29 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 			t.Fatalf("dotRows s=%d m=%d: q[%d] %v vs %v", s, m, j, q1[j], q2[j])
 		}
 	}
+	w := make([]float32, m)
+	a := make([]float32, m)
+	for j := range w {
+		w[j] = float32(rng.Float64())
+		a[j] = float32(rng.NormFloat64())
+	}
+	for _, av := range [][]float32{nil, a} {
+		outs := make([][]float32, 4)
+		for i := range outs {
+			outs[i] = make([]float32, s)
+			for c := range outs[i] {
+				outs[i][c] = float32(c % 5)
+			}
+		}
+		goKernels.cgPass(b, m, s, p, w, av, outs[0], outs[1], make([]float32, m))
+		kern.cgPass(b, m, s, p, w, av, outs[2], outs[3], make([]float32, m))
+		for c := 0; c < s; c++ {
+			if !close64(float64(outs[0][c]), float64(outs[2][c]), 1e-5*float64(s*(m+1))) ||
+				!close64(float64(outs[1][c]), float64(outs[3][c]), 1e-5*float64(s*(m+1))) {
+				t.Fatalf("cgPass s=%d m=%d a=%v: out[%d] %v %v vs %v %v", s, m, av != nil, c, outs[0][c], outs[1][c], outs[2][c], outs[3][c])
+			}
+		}
+	}
 	o1, o2 := make([]float32, s), make([]float32, s)
 	for i := range o1 {
 		o1[i], o2[i] = float32(i), float32(i)

@@ -439,30 +439,28 @@ func (pr *problem) cgChunk(iter int, dst, src *side, sc *scratch, lo, hi int) er
 		if pr.p.Biases {
 			x[rank] = float32(dst.bias[e])
 		}
-		applyA := func(out, v []float32) {
+		// applyA sets out = A·v = Σ_j w_j (y_j·v) y_j + YᵀY·v + reg·v in one
+		// pass over the rows, adding Σ_j a_j y_j to out1 in the same pass
+		// when a is given.
+		applyA := func(out, v, a, out1 []float32) {
 			clear(out)
+			pr.kern.cgPass(blk, n, s, v, w, a, out1, out, q)
 			if pr.yty32 != nil {
 				pr.kern.axpyRows(out, pr.yty32, k, s, v)
 			}
 			for i := 0; i < k; i++ {
 				out[i] += reg * v[i]
 			}
-			pr.kern.dotRows(q, blk, n, s, v)
-			for j := range q {
-				q[j] *= w[j]
-			}
-			pr.kern.axpyRows(out, blk, n, s, q)
 		}
 		clear(bv)
-		pr.kern.axpyRows(bv, blk, n, s, t)
-		applyA(ad, x)
+		applyA(ad, x, t, bv) // bv = b = Σ_j c_j p_j y_j (explicit: r_j y_j)
 		for i := range r {
 			r[i] = bv[i] - ad[i]
 		}
 		copy(d, r)
 		rs := dot32(r[:k], r[:k])
 		for step := 0; step < pr.p.CGSteps && rs >= 1e-20; step++ {
-			applyA(ad, d)
+			applyA(ad, d, nil, nil)
 			dad := dot32(d[:k], ad[:k])
 			if !(dad > 0) {
 				break // A is positive definite: only rounding gets here
