@@ -244,7 +244,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 		defer ckWG.Done()
 		t := time.NewTicker(s.CheckpointEvery)
 		defer t.Stop()
-		var last int64 = -1
+		var last int64 // a watermark of 0 is never worth writing
 		for {
 			select {
 			case <-ckDone:
@@ -282,6 +282,8 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 	}
 
 	var n int64
+	mismatch := false // the source is not the checkpointed one: keep the checkpoint
+	skipped := newUserHash()
 	produceErr := func() error {
 		for ; ; n++ {
 			l, err := src.Next()
@@ -295,11 +297,15 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 				return errs.Input("", err)
 			}
 			if n < skip {
-				// Skipped lists count as written: they advance the
-				// watermark (and its hash) like the others.
-				tr.finish(n, l.User)
-				if _, _, h := tr.watermark(); n == skip-1 && h != skipHash {
-					return fmt.Errorf("the lists differ from the checkpointed run (the users of the first %d lists are not the same); run without --resume", skip)
+				// The skipped users must be those of the checkpointed run;
+				// only then do they count as written.
+				skipped.add(l.User)
+				if n == skip-1 {
+					if skipped.sum() != skipHash {
+						mismatch = true
+						return fmt.Errorf("the lists differ from the checkpointed run (the users of the first %d lists are not the same); run without --resume", skip)
+					}
+					tr.adopt(skip, l.User, skipped)
 				}
 				c.Skipped.Add(1)
 				continue
@@ -313,6 +319,7 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 	}()
 	close(jobs)
 	if produceErr == nil && n < skip {
+		mismatch = true
 		produceErr = fmt.Errorf("the lists differ from the checkpointed run (%d lists, the checkpoint says %d were written); run without --resume", n, skip)
 	}
 	if produceErr != nil {
@@ -326,7 +333,9 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 	if err == nil {
 		err = parent.Err()
 	}
-	saveCheckpoint(err == nil)
+	if !mismatch {
+		saveCheckpoint(err == nil)
+	}
 	return err
 }
 
@@ -336,13 +345,36 @@ type tracker struct {
 	mu       sync.Mutex
 	next     int64
 	lastUser string
-	hash     hash.Hash
+	hash     userHash
 	done     map[int64]string
 }
 
 func newTracker() *tracker {
-	return &tracker{hash: sha256.New(), done: map[int64]string{}}
+	return &tracker{hash: newUserHash(), done: map[int64]string{}}
 }
+
+// adopt starts the watermark at next (lists skipped by a resume), with the
+// hash of their users.
+func (t *tracker) adopt(next int64, lastUser string, h userHash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next, t.lastUser, t.hash = next, lastUser, h
+}
+
+// userHash is SHA-256 over a sequence of user ids, each length-prefixed so
+// that ids cannot run into each other.
+type userHash struct{ h hash.Hash }
+
+func newUserHash() userHash { return userHash{sha256.New()} }
+
+func (u userHash) add(id string) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(id)))
+	u.h.Write(n[:])
+	io.WriteString(u.h, id)
+}
+
+func (u userHash) sum() string { return hex.EncodeToString(u.h.Sum(nil)) }
 
 func (t *tracker) finish(seq int64, user string) {
 	t.mu.Lock()
@@ -355,11 +387,7 @@ func (t *tracker) finish(seq int64, user string) {
 		}
 		delete(t.done, t.next)
 		t.lastUser = u
-		// Length-prefixed, so that ids cannot run into each other.
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(u)))
-		t.hash.Write(n[:])
-		io.WriteString(t.hash, u)
+		t.hash.add(u)
 		t.next++
 	}
 }
@@ -367,7 +395,7 @@ func (t *tracker) finish(seq int64, user string) {
 func (t *tracker) watermark() (done int64, lastUser, usersHash string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.next, t.lastUser, hex.EncodeToString(t.hash.Sum(nil))
+	return t.next, t.lastUser, t.hash.sum()
 }
 
 // checkCosmosID rejects user ids Cosmos DB cannot store as document ids.

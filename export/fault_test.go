@@ -245,6 +245,10 @@ func TestCosmosThroughFaults(t *testing.T) {
 	}
 	checkDocs(t, readAll(t, direct, db, DefaultContainer), lists2, meta2)
 
+	ck3, err := ReadCheckpoint(s3.Checkpoint)
+	if err != nil || ck3 == nil || !ck3.Complete {
+		t.Fatalf("checkpoint after resume: %+v, %v", ck3, err)
+	}
 	// A resume of a finished run writes nothing; a resume with other lists
 	// (same model) refuses rather than skip the wrong users.
 	st4, err := s3.Publish(context.Background(), meta2, Lists(lists2))
@@ -254,6 +258,14 @@ func TestCosmosThroughFaults(t *testing.T) {
 	shuffled := append([]toplist.List{lists2[1], lists2[0]}, lists2[2:]...)
 	if _, err := s3.Publish(context.Background(), meta2, Lists(shuffled)); err == nil || !strings.Contains(err.Error(), "differ from the checkpointed run") {
 		t.Errorf("resume with reordered lists: err = %v", err)
+	}
+	// The refused resume left the checkpoint as it was.
+	if after, err := ReadCheckpoint(s3.Checkpoint); err != nil || after == nil || !after.Complete || after.UsersHash != ck3.UsersHash {
+		t.Errorf("checkpoint changed by a refused resume: %+v, %v", after, err)
+	}
+	// Fewer lists than the checkpoint says were written: refused too.
+	if _, err := s3.Publish(context.Background(), meta2, Lists(lists2[:10])); err == nil || !strings.Contains(err.Error(), "differ from the checkpointed run") {
+		t.Errorf("resume with fewer lists: err = %v", err)
 	}
 	if _, err := os.Stat(s3.Checkpoint); err != nil {
 		t.Error(err)

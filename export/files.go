@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/recs-dev/recs/toplist"
@@ -16,6 +17,9 @@ import (
 // DefaultFormats are the data files DirSink and BlobSink write when their
 // Formats field is empty.
 var DefaultFormats = []toplist.Format{toplist.JSONL, toplist.Parquet}
+
+// writeBatch is the number of lists handed to the file encoders at once.
+const writeBatch = 256
 
 // dest is where one data file goes: a temporary file, a blob's staged
 // blocks. Nothing is visible until commit.
@@ -90,25 +94,77 @@ func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats 
 		}
 	}
 	m := &Manifest{Format: manifestFormat, Version: 1, Model: meta.Model, K: meta.K, GeneratedAt: meta.GeneratedAt.UTC()}
-	for n := 0; ; n++ {
-		if n&1023 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		l, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range outs {
-			if err := o.tw.Write(l); err != nil {
-				return nil, fmt.Errorf("%s: %w", o.name, err)
+	// The source is read on this goroutine and each file is encoded on its
+	// own (JSON lines, gzip and Parquet encoders and their hashes run in
+	// parallel); batches of lists are shared read-only.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	chans := make([]chan []toplist.List, len(outs))
+	var wg sync.WaitGroup
+	for i, o := range outs {
+		ch := make(chan []toplist.List, 4)
+		chans[i] = ch
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for batch := range ch {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				for _, l := range batch {
+					if err := o.tw.Write(l); err != nil {
+						cancel(fmt.Errorf("%s: %w", o.name, err))
+						break
+					}
+				}
+			}
+		}()
+	}
+	send := func(batch []toplist.List) {
+		for _, ch := range chans {
+			select {
+			case ch <- batch:
+			case <-ctx.Done():
 			}
 		}
-		m.Users++
-		m.Items += int64(len(l.Items))
-		c.Documents.Add(1)
+	}
+	readErr := func() error {
+		batch := make([]toplist.List, 0, writeBatch)
+		for {
+			if ctx.Err() != nil {
+				return nil
+			}
+			l, err := src.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			batch = append(batch, l)
+			m.Users++
+			m.Items += int64(len(l.Items))
+			if len(batch) == writeBatch {
+				send(batch)
+				c.Documents.Add(int64(len(batch)))
+				batch = make([]toplist.List, 0, writeBatch)
+			}
+		}
+		if len(batch) > 0 {
+			send(batch)
+			c.Documents.Add(int64(len(batch)))
+		}
+		return nil
+	}()
+	if readErr != nil {
+		cancel(readErr)
+	}
+	for _, ch := range chans {
+		close(ch)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
 	}
 	for _, o := range outs {
 		if err := o.tw.Close(); err != nil {
