@@ -27,7 +27,7 @@ import (
 var containerSeq atomic.Int64
 
 // newTestContainer opens a fresh container of the shared Azurite.
-func newTestContainer(t *testing.T) (*container.Client, *emulator.AzuriteServer, string, *azure.Counts) {
+func newTestContainer(t testing.TB) (*container.Client, *emulator.AzuriteServer, string, *azure.Counts) {
 	t.Helper()
 	az := emulator.Azurite(t)
 	name := fmt.Sprintf("t%d-%d", time.Now().UnixNano()%1e9, containerSeq.Add(1))
