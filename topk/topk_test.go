@@ -180,16 +180,17 @@ func TestKernelsAgree(t *testing.T) {
 		t.Run(kn.name, func(t *testing.T) {
 			_, ki, ks := collect(t, m, Options{K: 25, Exclude: ex}, kn)
 			for u := range gi {
+				tol := 1e-5 * scale(m, u)
 				if len(ki[u]) != len(gi[u]) {
 					t.Fatalf("user %d: %d items, portable %d", u, len(ki[u]), len(gi[u]))
 				}
 				for j := range gi[u] {
-					if math.Abs(float64(ks[u][j]-gs[u][j])) > 1e-5*scale(m, u) {
+					if math.Abs(float64(ks[u][j]-gs[u][j])) > tol {
 						t.Fatalf("user %d rank %d: score %v, portable %v", u, j, ks[u][j], gs[u][j])
 					}
 					if ki[u][j] != gi[u][j] {
 						// Allowed only for a near tie.
-						if math.Abs(float64(ks[u][j]-gs[u][j])) > 1e-5*scale(m, u) {
+						if math.Abs(float64(ks[u][j]-gs[u][j])) > tol {
 							t.Fatalf("user %d rank %d: item %d, portable %d", u, j, ki[u][j], gi[u][j])
 						}
 					}
