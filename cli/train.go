@@ -69,6 +69,11 @@ func bindTrainFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.StringVar(&c.Gate.Baseline, "baseline", c.Gate.Baseline, "metrics document, run directory, or 'latest' to gate against")
 	fs.StringVar(&c.Gate.MaxRegression, "max-regression", c.Gate.MaxRegression, "allowances, e.g. ndcg@10=0.01,rmse=0.005 (direction-aware)")
 
+	fs.StringVar(&c.Tune.Space, "tune", c.Tune.Space, "search the ALS parameters first (space file, or 'builtin'), on a holdout of the train split")
+	fs.StringVar(&c.Tune.Strategy, "tune-strategy", c.Tune.Strategy, "search strategy: grid, random or halving")
+	fs.IntVar(&c.Tune.Budget, "tune-budget", c.Tune.Budget, "most trials of the search")
+	fs.StringVar(&c.Tune.Metric, "tune-metric", c.Tune.Metric, "validation metric the search optimises")
+	fs.Float64Var(&c.Tune.Holdout, "tune-holdout", c.Tune.Holdout, "share of the train split held out for validation")
 	fs.StringVar(&c.Runs.Root, "runs", c.Runs.Root, "run root: each run writes ROOT/<time>-<id>/, ROOT/latest is the last good one")
 	fs.IntVar(&c.Runs.Keep, "keep", c.Runs.Keep, "keep only the newest N runs (0: all)")
 	fs.BoolVar(&c.Report, "report", c.Report, "write report.html into the run directory")
@@ -98,6 +103,9 @@ and --max-regression a worse model is recorded but never published (exit 5).`,
   RECS_COSMOS_ENDPOINT=https://acct.documents.azure.com:443/ RECS_COSMOS_KEY=... \
     recs train ratings.csv --baseline latest --max-regression ndcg@10=0.01 \
       --publish cosmos --keep 14 --log-format json
+
+  # search the parameters on the train split first, then train the winner
+  recs train --movielens 100k --tune builtin --tune-budget 100
 
   # from a file, checking everything without training
   recs train --config recs.yaml --dry-run
@@ -199,6 +207,10 @@ func printTrainResult(env *Env, res *pipeline.Result) {
 	if res.Metrics != nil {
 		fmt.Fprintln(env.Out)
 		res.Metrics.WriteTable(env.Out)
+	}
+	if res.Metrics != nil && res.IsML100k() {
+		fmt.Fprintln(env.Out)
+		pipeline.WritePublishedComparison(env.Out, res.Metrics)
 	}
 	if res.Gate != nil && res.Gate.Comparison != nil {
 		fmt.Fprintf(env.Out, "\nquality gate against %s: %s\n", res.Gate.Baseline, map[bool]string{true: "passed", false: "FAILED (nothing published)"}[res.Gate.Passed])

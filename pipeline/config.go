@@ -18,6 +18,7 @@ type Config struct {
 	Eval      EvalConfig      `yaml:"eval"`
 	Recommend RecommendConfig `yaml:"recommend"`
 	Publish   PublishConfig   `yaml:"publish"`
+	Tune      TuneConfig      `yaml:"tune,omitempty"`
 	Gate      GateConfig      `yaml:"gate"`
 	Runs      RunsConfig      `yaml:"runs"`
 	Report    bool            `yaml:"report"`
@@ -88,6 +89,18 @@ type PublishConfig struct {
 	TTL            int    `yaml:"ttl,omitempty"`
 }
 
+// TuneConfig, when Space is set, runs a hyperparameter search on the
+// training split (validation carved out of it: the test split is never
+// read) and trains the final model with the winner's parameters in place
+// of the als section. Space is a space file or "builtin".
+type TuneConfig struct {
+	Space    string  `yaml:"space,omitempty"`
+	Strategy string  `yaml:"strategy,omitempty"` // grid, random, halving
+	Budget   int     `yaml:"budget,omitempty"`
+	Metric   string  `yaml:"metric,omitempty"`
+	Holdout  float64 `yaml:"holdout,omitempty"`
+}
+
 // GateConfig is the quality gate: Baseline is a metrics document, a run
 // directory, or "latest" (the run root's latest run); MaxRegression lists
 // allowances like "ndcg@10=0.01,rmse=0.005".
@@ -113,6 +126,7 @@ func Defaults() Config {
 		Eval:      EvalConfig{K: 10},
 		Recommend: RecommendConfig{K: 10},
 		Publish:   PublishConfig{To: "none", Database: "recommendations", Container: "user_recommendations", DocumentShape: "full"},
+		Tune:      TuneConfig{Strategy: "halving", Budget: 100, Metric: "ndcg@10", Holdout: 0.2},
 		Runs:      RunsConfig{Root: "runs"},
 	}
 }

@@ -219,6 +219,11 @@ func (r *run) steps(ctx context.Context) (*Result, error) {
 	if err := r.timer.run("split", func() error { return r.split(ctx) }); err != nil {
 		return res, err
 	}
+	if r.cfg.Tune.Space != "" {
+		if err := r.timer.run("tune", func() error { return r.tune(ctx) }); err != nil {
+			return res, err
+		}
+	}
 	if err := r.timer.run("fit", func() error { return r.fit(ctx) }); err != nil {
 		return res, err
 	}
