@@ -47,6 +47,9 @@ type kernels struct {
 	// Σ_j w[j]·(y_j·p)·y_j to out2 and, when a is not empty, Σ_j a[j]·y_j
 	// to out1. q (len ≥ m) is scratch.
 	cgPass func(b []float32, m, s int, p, w, a, out1, out2, q []float32)
+	// cgGather is copyRows(dst, src, s, idx, pf) followed by cgPass on the
+	// copied rows, in one sweep.
+	cgGather func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32)
 }
 
 // lanes is the number of normal equations factored together by cholBatch.
@@ -74,6 +77,10 @@ var goKernels = kernels{
 	dotRows:    dotRowsGo,
 	axpyRows:   axpyRowsGo,
 	cgPass:     cgPassGo,
+	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32) {
+		copyRowsGo(dst, src, s, idx, pf)
+		cgPassGo(dst, len(idx), s, p, w, a, out1, out2, q)
+	},
 }
 
 // active is the kernel set used by Fit; kernels_amd64.go replaces it when

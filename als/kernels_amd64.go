@@ -31,6 +31,9 @@ func copyRowsAVX512(dst, src []float32, s int, idx, pf []int32)
 func cgPassAVX512(b []float32, m, s int, p, w, a, out1, out2 []float32)
 
 //go:noescape
+func cgGatherAVX512(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2 []float32)
+
+//go:noescape
 func dotRowsAVX512(q, b []float32, m, s int, p []float32)
 
 //go:noescape
@@ -106,6 +109,26 @@ var avx512Kernels = kernels{
 			return
 		}
 		cgPassAVX512(b, m, s, p, w, a, out1, out2)
+	},
+	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32) {
+		checkStride(s)
+		m := len(idx)
+		if len(dst) < m*s || len(p) < s || len(w) < m || len(out2) < s || (len(a) > 0 && (len(a) < m || len(out1) < s)) {
+			panic("als: cgGather: short buffer")
+		}
+		for _, rows := range [][]int32{idx, pf} {
+			for _, r := range rows {
+				if r < 0 || int(r+1)*s > len(src) {
+					panic("als: cgGather: row index out of range")
+				}
+			}
+		}
+		if s > 64 {
+			copyRowsAVX512(dst, src, s, idx, pf)
+			cgPassRows(dotRowsAVX512, axpyRowsAVX512, dst, m, s, p, w, a, out1, out2, q)
+			return
+		}
+		cgGatherAVX512(dst, src, s, idx, pf, p, w, a, out1, out2)
 	},
 	axpyRows: func(out, b []float32, m, s int, coef []float32) {
 		checkStride(s)

@@ -131,6 +131,30 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 				t.Fatalf("cgPass s=%d m=%d a=%v: out[%d] %v %v vs %v %v", s, m, av != nil, c, outs[0][c], outs[1][c], outs[2][c], outs[3][c])
 			}
 		}
+		// cgGather on rows of b in reverse order equals cgPass on the
+		// reversed block, and copies it.
+		idx := make([]int32, m)
+		rev := make([]float32, m*s)
+		for j := range idx {
+			idx[j] = int32(m - 1 - j)
+			copy(rev[j*s:j*s+s], b[(m-1-j)*s:(m-j)*s])
+		}
+		g1, g2 := make([]float32, s), make([]float32, s)
+		h1, h2 := make([]float32, s), make([]float32, s)
+		dst := make([]float32, m*s)
+		goKernels.cgPass(rev, m, s, p, w, av, g1, h1, make([]float32, m))
+		kern.cgGather(dst, b, s, idx, idx[min(3, m):], p, w, av, g2, h2, make([]float32, m))
+		for c := 0; c < s; c++ {
+			if !close64(float64(g1[c]), float64(g2[c]), 1e-5*float64(s*(m+1))) ||
+				!close64(float64(h1[c]), float64(h2[c]), 1e-5*float64(s*(m+1))) {
+				t.Fatalf("cgGather s=%d m=%d: out[%d] %v %v vs %v %v", s, m, c, g1[c], h1[c], g2[c], h2[c])
+			}
+		}
+		for i := range dst {
+			if dst[i] != rev[i] {
+				t.Fatalf("cgGather s=%d m=%d: copy differs at %d", s, m, i)
+			}
+		}
 	}
 	o1, o2 := make([]float32, s), make([]float32, s)
 	for i := range o1 {

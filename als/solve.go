@@ -395,8 +395,8 @@ func (pr *problem) nnlsChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 func (pr *problem) cgChunk(iter int, dst, src *side, sc *scratch, lo, hi int) error {
 	s, k, rank := pr.s, pr.k, pr.p.Rank
 	for e := lo; e < hi; e++ {
-		a, b := dst.indptr[e], dst.indptr[e+1]
-		n := int(b - a)
+		a0, b := dst.indptr[e], dst.indptr[e+1]
+		n := int(b - a0)
 		if cap(sc.blk32) < n*s {
 			sc.blk32 = make([]float32, n*s*5/4+s)
 			sc.w32 = make([]float32, n*5/4+1)
@@ -406,14 +406,10 @@ func (pr *problem) cgChunk(iter int, dst, src *side, sc *scratch, lo, hi int) er
 		blk := sc.blk32[:n*s]
 		w, t, q := sc.w32[:n], sc.t32[:n], sc.q32[:n]
 		var c0 float64
-		// Copy the rows, prefetching cgAhead rows ahead (into the next
-		// entity at the end).
-		idx := dst.cols[a:b]
-		pf := dst.cols[min(a+cgAhead, int64(len(dst.cols))):min(b+cgAhead, int64(len(dst.cols)))]
-		pr.kern.copyRows(blk, src.fac, s, idx, pf)
+		idx := dst.cols[a0:b]
 		for j := 0; j < n; j++ {
 			i := int(idx[j])
-			v := dst.vals[a+int64(j)]
+			v := dst.vals[a0+int64(j)]
 			if pr.p.Implicit {
 				c1 := pr.p.Alpha * math.Abs(float64(v))
 				w[j] = float32(c1)
@@ -441,10 +437,18 @@ func (pr *problem) cgChunk(iter int, dst, src *side, sc *scratch, lo, hi int) er
 		}
 		// applyA sets out = A·v = Σ_j w_j (y_j·v) y_j + YᵀY·v + reg·v in one
 		// pass over the rows, adding Σ_j a_j y_j to out1 in the same pass
-		// when a is given.
+		// when a is given. The first call also gathers the rows into blk,
+		// prefetching cgAhead rows ahead (into the next entity at the end).
+		first := true
 		applyA := func(out, v, a, out1 []float32) {
 			clear(out)
-			pr.kern.cgPass(blk, n, s, v, w, a, out1, out, q)
+			if first {
+				pf := dst.cols[min(a0+cgAhead, int64(len(dst.cols))):min(b+cgAhead, int64(len(dst.cols)))]
+				pr.kern.cgGather(blk, src.fac, s, idx, pf, v, w, a, out1, out, q)
+				first = false
+			} else {
+				pr.kern.cgPass(blk, n, s, v, w, a, out1, out, q)
+			}
 			if pr.yty32 != nil {
 				pr.kern.axpyRows(out, pr.yty32, k, s, v)
 			}
