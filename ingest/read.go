@@ -74,9 +74,14 @@ func Read(ctx context.Context, sources []string, opts Options) (*ratings.Table, 
 			return nil, nil, err
 		}
 		var err error
-		if s.parquet != "" {
+		switch {
+		case s.parquet != "" && opts.Format != FormatAuto && opts.Format != FormatParquet:
+			err = errs.Inputf(s.name, 0, "is a Parquet file, not %s", opts.Format)
+		case s.parquet == "" && opts.Format == FormatParquet:
+			err = errs.Inputf(s.name, 0, "is not a Parquet file")
+		case s.parquet != "":
 			err = st.readParquet(s, add)
-		} else {
+		default:
 			err = st.readText(ctx, s)
 		}
 		s.close()
@@ -91,6 +96,9 @@ func Read(ctx context.Context, sources []string, opts Options) (*ratings.Table, 
 // ReadFrom reads one stream of text (plain, gzip or zip) named name in
 // messages. It is Read for data that is not in a file.
 func ReadFrom(ctx context.Context, name string, r io.Reader, opts Options) (*ratings.Table, *Report, error) {
+	if opts.Format == FormatParquet {
+		return nil, nil, errs.Input(name, errors.New("Parquet input must be a file, not a stream"))
+	}
 	add := counter(func(int64) {})
 	if opts.Progress != nil {
 		add = opts.Progress.Add

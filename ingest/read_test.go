@@ -208,6 +208,12 @@ func TestReadParquetSource(t *testing.T) {
 	if got := rowsOf(both); !reflect.DeepEqual(got, uRows) {
 		t.Errorf("rows %v, want %v", got, uRows)
 	}
+	if _, _, err := Read(context.Background(), []string{pq}, Options{Format: FormatCSV}); err == nil || !strings.HasSuffix(err.Error(), "is a Parquet file, not csv") {
+		t.Errorf("parquet read as csv: %v", err)
+	}
+	if _, _, err := Read(context.Background(), []string{src}, Options{Format: FormatParquet}); err == nil || !strings.HasSuffix(err.Error(), "u.data: is not a Parquet file") {
+		t.Errorf("text read as parquet: %v", err)
+	}
 	lt, err := LoadTable(context.Background(), pq)
 	if err != nil || !reflect.DeepEqual(rowsOf(lt), uRows) {
 		t.Errorf("LoadTable(parquet) = %v, %v", lt, err)
