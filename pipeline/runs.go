@@ -13,11 +13,12 @@ import (
 	"github.com/recs-dev/recs/rundir"
 )
 
-// newRunID returns "<UTC time>-<6 hex>", which sorts by time.
+// newRunID returns "<UTC time to the millisecond>-<6 hex>", which sorts
+// by time (runs on one root are serialised by the lock).
 func newRunID(now time.Time) string {
 	var b [3]byte
 	rand.Read(b[:])
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
 }
 
 // switchLatest points ROOT/latest at run (a directory name inside root)

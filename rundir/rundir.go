@@ -3,7 +3,7 @@
 // server and later runs (as baselines) read them.
 //
 // Layout of ROOT/<id>/ where id is "<UTC time>-<short random>", e.g.
-// 20261126T061500Z-3f9a1c:
+// 20261126T061500.123Z-3f9a1c:
 //
 //	config.yaml     the effective configuration
 //	manifest.json   this package's Manifest (written last; a run without it is incomplete)
