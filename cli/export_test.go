@@ -49,7 +49,7 @@ func noSecrets(t *testing.T, secrets []string, outputs ...string) {
 func TestExportCosmos(t *testing.T) {
 	emu := emulator.Cosmos(t)
 	dir := t.TempDir()
-	path, lists := writeTopK(t, dir, 60)
+	path, _ := writeTopK(t, dir, 60)
 	t.Setenv("RECS_COSMOS_ENDPOINT", emu.Endpoint)
 	t.Setenv("RECS_COSMOS_KEY", emu.Key)
 	db := fmt.Sprintf("cli-%d", time.Now().UnixNano())
@@ -99,7 +99,6 @@ func TestExportCosmos(t *testing.T) {
 	if got := fmt.Sprint(doc["MovieId"]); got != "[106 201 300]" || doc["items"] != nil {
 		t.Errorf("reference document of user 7: %s", item.Value)
 	}
-	_ = lists
 
 	// A dead endpoint: exit 4 after retries, and still no key in sight.
 	t.Setenv("RECS_COSMOS_ENDPOINT", "http://127.0.0.1:1/")
