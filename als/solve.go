@@ -53,9 +53,9 @@ type scratch struct {
 	c0                    [lanes]float64
 
 	// CG, float32.
-	blk32                 []float32
-	w32, t32, q32         []float32
-	x, r, d, ad, b, tmp32 []float32
+	blk32          []float32
+	w32, t32, q32  []float32
+	x, r, d, ad, b []float32
 
 	// NNLS.
 	full []float64
@@ -69,7 +69,7 @@ func newScratch(k, s int) *scratch {
 		pack: make([]float64, packedLen(k)), inv: make([]float64, k*lanes),
 		pb: make([]float64, k*lanes), rb: make([]float64, k*lanes), od: make([]float64, k*lanes),
 		x: make([]float32, s), r: make([]float32, s), d: make([]float32, s),
-		ad: make([]float32, s), b: make([]float32, s), tmp32: make([]float32, s),
+		ad: make([]float32, s), b: make([]float32, s),
 	}
 }
 
