@@ -391,9 +391,8 @@ func TestCGApproachesCholesky(t *testing.T) {
 	}
 }
 
-// TestNonnegative: NNLS factors are ≥ 0 and satisfy the KKT conditions of
-// their subproblem (checked inside nnls_test.go); here, the fit runs and
-// its factors are non-negative.
+// TestNonnegative: a nonnegative fit runs and all its factors are ≥ 0
+// (TestNNLSKKT checks the per-user solver itself).
 func TestNonnegative(t *testing.T) {
 	m, err := Fit(context.Background(), synthTable(8, 80, 50, 1500), Params{Rank: 5, MaxIter: 4, Reg: 0.1, Nonnegative: true, Seed: 2})
 	if err != nil {
