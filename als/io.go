@@ -45,8 +45,8 @@ import (
 // may split the factors over several part files.
 
 // SparkVersion is the Spark version recs declares in the metadata it
-// writes: the layout is that of Spark 3.x, which ALSModel.load of Spark 2.4
-// and later reads.
+// writes. The metadata sets ALSModel's blockSize param, which appeared in
+// Spark 3.0: Spark 3.0 and later load the models recs writes.
 const SparkVersion = "3.5.0"
 
 const (
