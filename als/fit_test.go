@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -450,6 +451,33 @@ func TestStoreRejectsNonFinite(t *testing.T) {
 		}
 		if sd.fac[16] != 0 {
 			t.Errorf("x = %v: factors written despite the error", bad)
+		}
+	}
+}
+
+// TestProgress: the progress callback counts every user and item of each
+// iteration exactly once.
+func TestProgress(t *testing.T) {
+	tab := synthTable(12, 300, 120, 5000)
+	var mu sync.Mutex
+	last := map[int]int{}
+	var total int
+	_, err := Fit(context.Background(), tab, Params{Rank: 4, MaxIter: 3, Reg: 0.1, Threads: 3},
+		WithProgress(func(iter, done, tot int) {
+			mu.Lock()
+			defer mu.Unlock()
+			total = tot
+			last[iter] = max(last[iter], done)
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if total != 300+120 {
+		t.Fatalf("total %d, want 420 (300 users + 120 items)", total)
+	}
+	for it := 1; it <= 3; it++ {
+		if last[it] != total {
+			t.Errorf("iteration %d: progress reached %d of %d", it, last[it], total)
 		}
 	}
 }
