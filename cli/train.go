@@ -48,7 +48,7 @@ func bindTrainFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.StringVar(&c.ALS.Solver, "solver", c.ALS.Solver, "normal-equation solver: cholesky or cg")
 	fs.IntVar(&c.ALS.CGSteps, "cg-steps", c.ALS.CGSteps, "conjugate-gradient steps per solve (--solver cg)")
 	fs.BoolVar(&c.ALS.Biases, "biases", c.ALS.Biases, "learn user and item biases (explicit; not in Spark)")
-	fs.StringVar(&c.ALS.RegMode, "reg-mode", c.ALS.RegMode, "regularisation weight: spark (λ·n), frequency (λ·n^ν) or plain (λ)")
+	fs.StringVar(&c.ALS.RegMode, "reg-mode", c.ALS.RegMode, "regularisation weight: spark (λ·n_u), plain (λ) or frequency (λ·(n_u + N/(1+α))^ν, implicit only)")
 	fs.Float64Var(&c.ALS.RegExponent, "reg-exponent", c.ALS.RegExponent, "ν of --reg-mode frequency")
 
 	fs.IntVar(&c.Eval.K, "k", c.Eval.K, "list length for ranking metrics and for the published top-k")

@@ -56,7 +56,7 @@ type ALSConfig struct {
 	CGSteps     int     `yaml:"cg_steps"`
 	// recs's extensions, off by default (see als.Params).
 	Biases      bool    `yaml:"biases,omitempty"`
-	RegMode     string  `yaml:"reg_mode,omitempty"`     // spark (λ·n), frequency (λ·n^ν), plain (λ)
+	RegMode     string  `yaml:"reg_mode,omitempty"`     // spark (λ·n_u), plain (λ), frequency (λ·(n_u + N/(1+α))^ν)
 	RegExponent float64 `yaml:"reg_exponent,omitempty"` // ν for reg_mode frequency
 }
 
