@@ -191,6 +191,7 @@ func runEval(ctx context.Context, env *Env, o *evalOptions) error {
 		opts.Progress = bar
 	}
 	var doc *eval.Document
+	evalStart := time.Now()
 	if m != nil {
 		doc, err = eval.EvaluateModel(ctx, m, train, test, opts)
 	} else {
@@ -207,7 +208,9 @@ func runEval(ctx context.Context, env *Env, o *evalOptions) error {
 	for _, w := range doc.Warnings {
 		env.Log.Warn(w)
 	}
+	evalSec := time.Since(evalStart).Seconds()
 	env.Log.Info("evaluated", "ranked_users", doc.Counts.RankedUsers, "rating_rows", doc.Counts.RatingRows,
+		"users_per_s", float64(doc.Counts.RankedUsers)/evalSec, "eval_seconds", evalSec,
 		"seconds", time.Since(start).Seconds())
 
 	if o.JSON != "" {
@@ -223,11 +226,8 @@ func runEval(ctx context.Context, env *Env, o *evalOptions) error {
 	tableOut := env.Out
 	if o.JSON == "-" {
 		tableOut = env.Err // stdout holds the document
-	}
-	if o.JSON != "-" {
-		if err := doc.WriteTable(env.Out); err != nil {
-			return err
-		}
+	} else if err := doc.WriteTable(env.Out); err != nil {
+		return err
 	}
 	if baseline == nil {
 		return nil
