@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/recs-dev/recs/rundir"
+	"github.com/recs-dev/recs/tune"
 )
 
 // data is everything the page shows, in the report's own terms.
@@ -28,6 +29,10 @@ type data struct {
 
 	EvalModel    string   // model id the metrics document names
 	EvalWarnings []string // the evaluator's warnings
+
+	Tune     *Tune         // the hyperparameter search, with its trials
+	TuneSum  *tune.Summary // the search's summary from the manifest, when Tune is nil
+	TuneOnly bool          // the page shows the search alone (recs tune's directory)
 }
 
 // modelInfo is the identity and shape of the model.
@@ -73,6 +78,8 @@ type page struct {
 	DataRows   []kv
 	PopFigs    []figure
 	PopRows    []kv
+	Tune       *tuneSection
+	TuneOnly   bool
 	Params     []kv
 	Model      []kv
 
@@ -123,6 +130,17 @@ func layout(d *data) (*page, error) {
 	}
 	pg.Subtitle = strings.Join(sub, " · ")
 
+	ts, err := buildTuneSection(d.Tune, d.TuneSum, !d.TuneOnly)
+	if err != nil {
+		return nil, err
+	}
+	pg.Tune = ts
+	if d.TuneOnly {
+		pg.Title, pg.TuneOnly = "Search report", true
+		pg.Cards = tuneCards(d.Tune)
+		pg.Footer = "Written by recs. Plots made with gonum.org/v1/plot."
+		return pg, nil
+	}
 	pg.Cards = cards(d)
 	pg.Hints = diagnose(d)
 

@@ -89,6 +89,7 @@ type legendEntry struct {
 	Name   string
 	Color  int
 	Dashed bool
+	Shape  string // "": a line; "dot": a filled point; "ring": a ring
 }
 
 // line adds a line for xs/ys (NaN values skipped) to p, with point markers

@@ -19,6 +19,7 @@ import (
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/rundir"
 	"github.com/recs-dev/recs/toplist"
+	"github.com/recs-dev/recs/tune"
 )
 
 // Inputs is what a report shows. Every field may be left empty: the
@@ -46,6 +47,14 @@ type Inputs struct {
 	// recommended, catalogue coverage.
 	TopK []toplist.List
 
+	// Tune is the run's hyperparameter search (`recs train --tune`): the
+	// page gets a section with the metric against each parameter, the
+	// leaderboard and the search's settings. When it is nil and the
+	// manifest records a search, the section shows the manifest's summary.
+	// Inputs holding only Tune make a page of the search alone: what
+	// `recs report` writes for the directory of `recs tune`.
+	Tune *Tune
+
 	// Missing names files of the run directory that could not be found;
 	// FromRunDir fills it, and the page lists them.
 	Missing []string
@@ -70,6 +79,16 @@ func Write(w io.Writer, in Inputs) error {
 // build converts in to the report's view.
 func build(in Inputs) (*data, error) {
 	d := &data{RunDir: in.RunDir, Manifest: in.Manifest, Missing: in.Missing}
+	d.Tune = in.Tune
+	d.TuneOnly = in.Tune != nil && in.Manifest == nil && in.Model == nil && in.Metrics == nil && in.Curves == nil &&
+		in.Train == nil && in.TopK == nil && len(in.Missing) == 0
+	if in.Tune == nil && in.Manifest != nil && len(in.Manifest.Tune) > 0 && string(in.Manifest.Tune) != "null" {
+		var s tune.Summary
+		if err := json.Unmarshal(in.Manifest.Tune, &s); err != nil {
+			return nil, fmt.Errorf("report: the manifest's tune summary: %w", err)
+		}
+		d.TuneSum = &s
+	}
 	if m := in.Model; m != nil {
 		d.Model = &modelInfo{Rank: m.Rank, Users: len(m.UserIDs), Items: len(m.ItemIDs), ID: m.ID}
 		d.History = modelHistory(m.History)
@@ -362,6 +381,21 @@ func FromRunDir(dir string) (Inputs, error) {
 		return in, err
 	}
 	in.TopK = lists
+
+	if t, path, err := readRunTune(dir, m); err == nil {
+		in.Tune = t
+		found++
+	} else if errors.Is(err, fs.ErrNotExist) {
+		if m != nil && (len(m.Tune) > 0 || m.Files["tune"] != "") {
+			rel, rerr := filepath.Rel(dir, path)
+			if rerr != nil {
+				rel = path
+			}
+			in.Missing = append(in.Missing, rel) // the run tuned, but its trials are gone
+		}
+	} else {
+		return in, err
+	}
 
 	if found == 0 {
 		return in, errs.Inputf(dir, 0, "not a run directory (none of %s found)", strings.Join(in.Missing, ", "))

@@ -49,6 +49,8 @@ figcaption{color:var(--muted);font-size:12.5px;margin-top:6px}
 .legend span{margin-right:16px;white-space:nowrap}
 .sw{display:inline-block;width:18px;height:0;border-top:3px solid;vertical-align:middle;margin-right:6px}
 .sw.dash{border-top-style:dashed;border-top-width:2px}
+.sw.dot{width:0;height:0;border-width:4px;border-style:solid;border-radius:50%;opacity:.85}
+.sw.ring{width:11px;height:11px;border-width:2px;border-style:solid;border-radius:50%}
 .c0{border-color:#0072b2}.c1{border-color:#d55e00}.c2{border-color:#009e73}.c3{border-color:#cc79a7}.c4{border-color:#6b7280}
 .stack{display:grid;gap:16px;align-content:start}
 .panel{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px}
@@ -66,6 +68,9 @@ td.barcell{width:22%}
 details{margin-top:12px}
 summary{cursor:pointer;color:var(--info);font-weight:600}
 .empty{color:var(--muted);font-style:italic}
+.intro{margin:0 0 12px;max-width:900px}
+.note{color:var(--muted);font-size:12.5px;margin:8px 0 0}
+tr.best td{font-weight:600}
 footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding:16px 0 28px}
 @media print{body{background:#fff}header{background:#fff;color:#000;border-bottom:2px solid #000}.sub{color:#444}figure,.card,.panel,.hint{break-inside:avoid}}
 </style>
@@ -84,6 +89,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 </div>
 {{- end}}
 
+{{- if not .TuneOnly}}
 <section id="health">
 <h2>Health</h2>
 {{- if .Hints}}
@@ -96,6 +102,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <p class="empty">Nothing to check: the run directory holds neither training history, metrics nor lists.</p>
 {{- end}}
 </section>
+{{- end}}
 
 {{- if or .Training .IterRows}}
 <section id="training">
@@ -187,6 +194,63 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 </section>
 {{- end}}
 
+{{- with .Tune}}
+<section id="tune">
+<h2>Hyperparameter search</h2>
+{{- with .Intro}}
+<p class="intro">{{.}}</p>
+{{- end}}
+{{- if .Notes}}
+<div class="hints" style="margin-bottom:16px">
+{{- range .Notes}}
+<div class="hint {{.Level}}"><span class="k">{{label .Level}}</span><span class="t">{{.Title}}</span><div>{{.Text}}</div><div class="r">Threshold: {{.Rule}}</div></div>
+{{- end}}
+</div>
+{{- end}}
+{{- if .Figs}}
+<div class="grid">
+{{- range .Figs}}
+{{template "fig" .}}
+{{- end}}
+</div>
+{{- end}}
+{{- if .Rows}}
+<div class="panel" style="margin-top:16px"><h3>Leaderboard</h3><table class="lb">
+<tr>{{range $i, $h := .Head}}<th{{if $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr>
+{{- range $j, $r := .Rows}}
+<tr{{if not $j}} class="best"{{end}}>{{range $i, $c := $r}}<td{{if $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{- end}}
+</table>
+<p class="note">{{.Caption}}</p></div>
+{{- end}}
+<div class="grid" style="margin-top:16px">
+<div class="panel"><h3>Search</h3><table>
+{{- range .Summary}}
+<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
+{{- end}}
+</table></div>
+{{- if .Winner}}
+<div class="panel"><h3>Winning configuration</h3><table>
+{{- range .Winner}}
+<tr><td class="key">{{.Key}}</td><td class="mono">{{.Value}}</td></tr>
+{{- end}}
+</table>
+<p class="note">{{.WinNote}}</p></div>
+{{- end}}
+</div>
+{{- if .AllRows}}
+<details><summary>All {{len .AllRows}} trials</summary>
+<div class="panel"><table>
+<tr>{{range $i, $h := .AllHead}}<th{{if $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr>
+{{- range .AllRows}}
+<tr>{{range $i, $c := .}}<td{{if $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+{{- end}}
+</table></div>
+</details>
+{{- end}}
+</section>
+{{- end}}
+
 {{- if or .Params .Model}}
 <section id="parameters">
 <h2>Model</h2>
@@ -257,7 +321,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 </html>
 {{- define "fig"}}
 <figure><h3>{{.Title}}</h3>
-{{- if .Legend}}<div class="legend">{{range .Legend}}<span><i class="sw c{{.Color}}{{if .Dashed}} dash{{end}}"></i>{{.Name}}</span>{{end}}</div>{{end}}
+{{- if .Legend}}<div class="legend">{{range .Legend}}<span><i class="sw c{{.Color}}{{if .Dashed}} dash{{end}}{{with .Shape}} {{.}}{{end}}"></i>{{.Name}}</span>{{end}}</div>{{end}}
 {{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
 {{- end}}
 `
