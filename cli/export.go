@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -263,47 +262,15 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 	}
 
 	live := new(export.Counters)
-	var sink export.Sink
-	var target string
-	switch o.To {
-	case "cosmos":
-		key := os.Getenv(envCosmosKey)
-		client, err := export.NewCosmosClient(o.CosmosEndpoint, key, nil)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		target = fmt.Sprintf("%s/%s/%s", hostOf(o.CosmosEndpoint), o.Database, o.Container)
-		sink = &export.CosmosSink{Client: client, Database: o.Database, Container: o.Container, Shape: o.shape,
-			TTL: o.TTL, MaxConcurrency: o.Concurrency, MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout,
-			Checkpoint: o.Checkpoint, Resume: o.Resume, Secrets: []string{key}, Progress: live, Log: env.Log}
-	case "blob":
-		loc := azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.FromEnv()
-		loc.Retry = azure.DefaultRetry
-		loc.Retry.MaxRetries = int32(o.MaxRetries)
-		if o.MaxRetries == 0 {
-			loc.Retry.MaxRetries = -1 // the SDK reads 0 as its default
-		}
-		loc.Retry.TryTimeout = o.RequestTimeout
-		counts := new(azure.Counts)
-		loc.Counts = counts
-		cc, prefix, err := azure.OpenContainer(loc)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		if o.Prefix != "" {
-			prefix += strings.Trim(o.Prefix, "/") + "/"
-		}
-		// The container URL may carry a SAS: show it without its query.
-		target, _, _ = strings.Cut(cc.URL(), "?")
-		target = strings.TrimSuffix(target, "/") + "/" + prefix
-		sink = &export.BlobSink{Container: cc, Prefix: prefix, Formats: o.formats, CreateContainer: true,
-			Counts: counts, Secrets: loc.Secrets(), Progress: live}
-	case "dir":
-		target = o.Dir
-		if o.Prefix != "" {
-			target = strings.TrimSuffix(o.Dir, "/") + "/" + strings.Trim(o.Prefix, "/")
-		}
-		sink = &export.DirSink{Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats, Progress: live}
+	t := export.Target{To: o.To, Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats,
+		Blob:           azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.FromEnv(),
+		CosmosEndpoint: o.CosmosEndpoint, CosmosKey: os.Getenv(envCosmosKey),
+		Database: o.Database, Container: o.Container, Shape: o.shape, TTL: o.TTL,
+		Concurrency: o.Concurrency, MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout,
+		Checkpoint: o.Checkpoint, Resume: o.Resume, Progress: live, Log: env.Log}
+	sink, target, err := t.Open()
+	if err != nil {
+		return usagef("%v", err)
 	}
 
 	env.Log.Info("export", "input", o.Input, "to", o.To, "target", target, "model", meta.Model, "lists", total)
@@ -332,13 +299,6 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 		st.Documents+st.Skipped, meta.Model, o.To, target, st.Documents, st.Skipped, st.Retries, st.Throttles,
 		float64(st.Bytes)/1e6, st.Elapsed.Seconds(), st.DocsPerSecond(), st.MBPerSecond())
 	return nil
-}
-
-func hostOf(endpoint string) string {
-	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return endpoint
 }
 
 // countJSONLLists counts the lists of an uncompressed JSON lines file (its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,14 +149,11 @@ func or(s, def string) string {
 	return s
 }
 
-// hostOf returns the host of an endpoint URL, or the URL when it has none.
+// hostOf returns the host of an endpoint URL, or the endpoint when it has
+// none.
 func hostOf(endpoint string) string {
-	s := endpoint
-	if i := strings.Index(s, "://"); i >= 0 {
-		s = s[i+3:]
+	if u, err := url.Parse(endpoint); err == nil && u.Host != "" {
+		return u.Host
 	}
-	if i := strings.IndexAny(s, "/?"); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return endpoint
 }
