@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+
+	"github.com/recs-dev/recs/export"
+	"github.com/recs-dev/recs/internal/azure"
+	"github.com/recs-dev/recs/internal/emulator"
+	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/rundir"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// TestPublishCosmos trains and publishes to the Cosmos DB emulator: every
+// user of the top-k file has a document with the same items in order.
+func TestPublishCosmos(t *testing.T) {
+	emu := emulator.Cosmos(t)
+	t.Setenv("RECS_COSMOS_ENDPOINT", emu.Endpoint)
+	t.Setenv("RECS_COSMOS_KEY", emu.Key)
+	c := testConfig(smallData(t), filepath.Join(t.TempDir(), "runs"))
+	c.Publish.To, c.Publish.Container = "cosmos", "pipeline_test"
+	res, err := Run(context.Background(), c, "test", Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, lists, err := toplist.ReadFile(filepath.Join(res.Dir, rundir.TopKFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res.Manifest.Published; p == nil || p.Documents != int64(len(lists)) {
+		t.Fatalf("published %+v, want %d documents", p, len(lists))
+	}
+	if strings.Contains(res.Manifest.Published.Target, emu.Key) {
+		t.Fatal("the manifest shows the Cosmos key")
+	}
+	client, err := export.NewCosmosClient(emu.Endpoint, emu.Key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cont, err := client.NewContainer(export.DefaultDatabase, "pipeline_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []toplist.List{lists[0], lists[len(lists)/2], lists[len(lists)-1]} {
+		resp, err := cont.ReadItem(context.Background(), azcosmos.NewPartitionKeyString(l.User), l.User, nil)
+		if err != nil {
+			t.Fatalf("user %s: %v", l.User, err)
+		}
+		var doc struct {
+			ID    string         `json:"id"`
+			Items []toplist.Item `json:"items"`
+		}
+		if err := json.Unmarshal(resp.Value, &doc); err != nil {
+			t.Fatal(err)
+		}
+		if doc.ID != l.User || !reflect.DeepEqual(doc.Items, l.Items) {
+			t.Errorf("user %s: document %+v, want items %+v", l.User, doc, l.Items)
+		}
+	}
+}
+
+// TestPublishBlobAndDryRun publishes to Azurite (manifest last, naming the
+// data files) and checks that a dry run refuses a wrong account key.
+func TestPublishBlobAndDryRun(t *testing.T) {
+	emu := emulator.Azurite(t)
+	t.Setenv("RECS_BLOB_URL", emu.ServiceURL+"/pipeline/nightly")
+	t.Setenv(azure.EnvAccountKey, emu.Key)
+	c := testConfig(smallData(t), filepath.Join(t.TempDir(), "runs"))
+	c.Publish.To = "blob"
+
+	if _, err := DryRun(context.Background(), c, Hooks{}); err != nil {
+		t.Fatalf("dry run with the right key: %v", err)
+	}
+	res, err := Run(context.Background(), c, "test", Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, prefix, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/pipeline/nightly"}.FromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readBlobManifest(t, cc, prefix+export.ManifestName)
+	if m.Users != res.Manifest.Published.Documents || len(m.Files) == 0 {
+		t.Fatalf("manifest %+v, published %+v", m, res.Manifest.Published)
+	}
+
+	wrong := strings.Repeat("A", len(emu.Key)-4) + "AA=="
+	t.Setenv(azure.EnvAccountKey, wrong)
+	_, err = DryRun(context.Background(), c, Hooks{})
+	if !errs.IsService(err) {
+		t.Fatalf("dry run with a wrong key: %v, want a service error", err)
+	}
+	if strings.Contains(err.Error(), wrong) {
+		t.Fatalf("the error shows the key: %v", err)
+	}
+}
+
+func readBlobManifest(t *testing.T, cc *container.Client, name string) *export.Manifest {
+	t.Helper()
+	resp, err := cc.NewBlobClient(name).DownloadStream(context.Background(), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := export.ReadManifest(strings.NewReader(string(b)), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
