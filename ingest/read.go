@@ -99,6 +99,9 @@ func ReadFrom(ctx context.Context, name string, r io.Reader, opts Options) (*rat
 	if opts.Format == FormatParquet {
 		return nil, nil, errs.Input(name, errors.New("Parquet input must be a file, not a stream"))
 	}
+	if _, err := ParseDedupe(string(opts.Dedupe)); err != nil {
+		return nil, nil, fmt.Errorf("ingest: %w", err)
+	}
 	add := counter(func(int64) {})
 	if opts.Progress != nil {
 		add = opts.Progress.Add
