@@ -70,7 +70,9 @@ func ReadTune(dir string) (*Tune, error) {
 		var se *json.SyntaxError
 		line := int64(0)
 		if errors.As(err, &se) {
-			line = int64(bytes.Count(b[:min(int(se.Offset), len(b))], []byte("\n")) + 1)
+			// The line of the offending byte; at the end of the file, its last line.
+			upto := bytes.TrimRight(b[:min(int(se.Offset), len(b))], "\n")
+			line = int64(bytes.Count(upto, []byte("\n")) + 1)
 		}
 		return nil, errs.Inputf(path, line, "not a search result of recs tune: %v", err)
 	}
