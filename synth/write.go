@@ -107,15 +107,25 @@ func Generate(ctx context.Context, c Config) (*ratings.Table, error) {
 	for u := range uids {
 		uids[u] = strconv.Itoa(u + 1)
 	}
-	iids := make([]string, p.c.Items)
-	for i := range iids {
-		iids[i] = strconv.Itoa(i + 1)
+	// Users appear in index order already; renumber items, in place, in
+	// order of first appearance.
+	remap := make([]int32, p.c.Items)
+	for i := range remap {
+		remap[i] = -1
+	}
+	iids := make([]string, 0, p.c.Items)
+	for k, v := range items {
+		if remap[v] < 0 {
+			remap[v] = int32(len(iids))
+			iids = append(iids, strconv.Itoa(int(v)+1))
+		}
+		items[k] = remap[v]
 	}
 	t, err := ratings.New(uids, iids, users, items, rs, ts)
 	if err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}
-	return t.Compact(), nil
+	return t, nil
 }
 
 // parallel runs fn on blocks 0..n-1 with the plan's workers, each with its
