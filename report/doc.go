@@ -20,6 +20,16 @@
 // evaluator's own warnings. The constants in health.go hold the
 // thresholds.
 //
+// A hyperparameter search (`recs train --tune`, Inputs.Tune) gets a
+// section of its own: the validation metric against each parameter the
+// search varied, one scatter plot per parameter (a log axis where the space
+// draws log-uniformly, a column per value of a list, the best trial ringed;
+// successive halving plots each configuration once, at its best trial,
+// coloured by the last rung it reached), a leaderboard of the 10 best
+// configurations, every trial by ID, the winning configuration and the
+// search's settings. FromTuneDir reads the output directory of `recs tune`,
+// and Write renders it as a page of the search alone.
+//
 // Write renders Inputs; the pipeline fills Inputs from the values it holds
 // in memory, and FromRunDir reads them back from a run directory written by
 // `recs train` (see package rundir for its layout).

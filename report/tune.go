@@ -343,12 +343,8 @@ func scaleOf(name string, pts []tunePoint, all []tune.Record, space *tune.Space)
 		return paramScale{Cats: keys}
 	}
 	switch {
-	case !numeric:
-		s := cats(nil)
-		if dim != nil && dim.Range == nil {
-			s = cats(dim.Values)
-		}
-		return s
+	case !numeric && (dim == nil || dim.Range != nil):
+		return cats(nil)
 	case dim != nil && dim.Range == nil:
 		s := cats(dim.Values)
 		s.Why = "the space lists " + strconv.Itoa(len(dim.Values)) + " values"
