@@ -73,7 +73,9 @@ Formats are detected from the content, or forced with --format:
   parquet    a table written by recs
 LF and CRLF line ends, gzip-compressed files and MovieLens .zip archives (the
 ratings file inside is found by name) are read directly; '-' reads stdin.
-Ids are kept exactly as written.
+A SRC may be a Blob Storage URL, https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH,
+authorised by a SAS in the URL, else $AZURE_STORAGE_KEY, else Azure AD (the SAS
+never appears in messages). Ids are kept exactly as written.
 
 A malformed line, a rating that is not a finite number, a missing column or an
 empty file stops the command with the file, the line and the problem (exit 3),

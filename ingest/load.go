@@ -11,11 +11,12 @@ import (
 // LoadTable reads one ratings file as every recs command does: a Parquet
 // file (known by its content, whatever its name) with ratings.ReadFile,
 // anything else as text of an automatically detected format (gzip and zip
-// included; "-" is standard input) with the default Options — duplicates
+// included; "-" is standard input; a Blob Storage URL is read with
+// credentials from the environment) with the default Options — duplicates
 // keep the latest rating, and a bad line is an error naming the file and
 // line.
 func LoadTable(ctx context.Context, path string) (*ratings.Table, error) {
-	if path != "-" && isParquet(path) {
+	if path != "-" && !IsBlobURL(path) && isParquet(path) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

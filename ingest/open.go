@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type source struct {
 	parquet string    // path of a Parquet file to read instead of r
 	size    int64     // bytes the progress total counts for this source
 	text    int64     // expected text bytes (0: unknown), to size columns
+	plain   bool      // a stream that is neither compressed nor an archive
 	closers []io.Closer
 }
 
@@ -70,14 +72,33 @@ func (c countReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	return n, err
 }
 
-// openSource opens path ("-": stdin) and looks through gzip and zip
-// containers. Bytes read from disk (or stdin) are added to counter.
-func openSource(p string, stdin io.Reader, add counter) (*source, error) {
+// openSource opens path ("-": stdin; a Blob Storage URL: that blob) and
+// looks through gzip and zip containers. Bytes read from disk, stdin or
+// the network are added to counter.
+func openSource(ctx context.Context, p string, o *Options, add counter) (*source, error) {
 	if p == "-" {
+		stdin := o.Stdin
 		if stdin == nil {
 			stdin = os.Stdin
 		}
 		return openStream("-", stdin, add)
+	}
+	if IsBlobURL(p) {
+		rc, size, name, err := OpenBlob(ctx, p, o.Blob)
+		if err != nil {
+			return nil, err
+		}
+		s, err := openStream(name, rc, add)
+		if err != nil {
+			rc.Close()
+			return nil, err
+		}
+		s.closers = append([]io.Closer{rc}, s.closers...)
+		s.size = size
+		if s.plain {
+			s.text = size
+		}
+		return s, nil
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -139,7 +160,7 @@ func openStream(name string, r io.Reader, add counter) (*source, error) {
 		}
 		return &source{name: name, r: zr, closers: []io.Closer{zr}}, nil
 	}
-	return &source{name: name, r: br}, nil
+	return &source{name: name, r: br, plain: true}, nil
 }
 
 // openZip finds the ratings file inside a zip archive (by base name:

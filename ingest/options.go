@@ -122,6 +122,9 @@ type Options struct {
 
 	// Stdin is read for the source "-" (nil: os.Stdin).
 	Stdin io.Reader
+	// Blob says how sources that are Blob Storage URLs are reached (the
+	// zero value takes credentials from the environment; see OpenBlob).
+	Blob BlobOptions
 	// Progress, if not nil, receives bytes read.
 	Progress Progress
 	// Workers is the number of parsing goroutines (0: GOMAXPROCS). The

@@ -27,8 +27,9 @@ const (
 // chunks.
 var chunkSize = 4 << 20
 
-// Read reads the sources (paths; "-" is opts.Stdin) into one table, in
-// order, and resolves duplicate (user, item) pairs. Errors about the data
+// Read reads the sources (paths; "-" is opts.Stdin; Blob Storage URLs,
+// see IsBlobURL and Options.Blob) into one table, in order, and resolves
+// duplicate (user, item) pairs. Errors about the data
 // are *errs.InputError naming the file and line; nothing is returned but
 // the error then.
 //
@@ -58,7 +59,7 @@ func Read(ctx context.Context, sources []string, opts Options) (*ratings.Table, 
 	}()
 	var total int64
 	for _, p := range sources {
-		s, err := openSource(p, opts.Stdin, add)
+		s, err := openSource(ctx, p, &opts, add)
 		if err != nil {
 			return nil, nil, err
 		}
