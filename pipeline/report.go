@@ -17,6 +17,12 @@ func (r *run) report() error {
 	if _, lists, err := toplist.ReadFile(r.path(rundir.TopKFile)); err == nil {
 		in.TopK = lists
 	}
+	if r.cfg.Tune.Space != "" {
+		if t, err := report.ReadTune(r.path(TuneDir)); err == nil {
+			t.SpaceName, t.Space = r.cfg.Tune.Space, report.TuneSpace(r.cfg.Tune.Space)
+			in.Tune = t
+		}
+	}
 	if err := atomicfile.WriteFile(r.path(rundir.ReportFile), func(w io.Writer) error {
 		return report.Write(w, in)
 	}); err != nil {
