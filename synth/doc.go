@@ -13,7 +13,8 @@
 //     give whole stars only, as in MovieLens). A model of rank ≥ k can explain
 //     the bias and factor terms, which is most of the variance: on the
 //     ml-100k preset a plain ALS predicts held-out ratings with an RMSE
-//     of 0.76 against 1.04 for the global mean (see the package tests).
+//     of about 0.75 against 1.04 for the global mean (see the package
+//     tests).
 //   - Item popularity is long-tailed: an item of popularity rank p is drawn
 //     with weight (p + c)^-1.1 (c = 2 + √I/4) mixed with 3% uniform, and
 //     kept with probability ½ + ½·softsign(1.5·x_u·y_i), a cheap sigmoid,
