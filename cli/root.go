@@ -62,7 +62,7 @@ type Env struct {
 	OutIsTTY bool      // Out is a terminal: tables rather than JSON by default
 
 	Quiet     bool
-	LogFormat string // "text" or "json"
+	LogFormat string // "auto", "text" or "json"
 	Log       *slog.Logger
 }
 
@@ -84,13 +84,21 @@ func (e *Env) setupLog() error {
 		level = slog.LevelWarn
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	switch e.LogFormat {
+	format := e.LogFormat
+	if format == "auto" {
+		format = "text"
+		if !e.ErrIsTTY {
+			format = "json"
+		}
+		e.LogFormat = format
+	}
+	switch format {
 	case "json":
 		e.Log = slog.New(slog.NewJSONHandler(e.Err, opts))
 	case "text", "":
 		e.Log = slog.New(slog.NewTextHandler(e.Err, opts))
 	default:
-		return usagef("--log-format must be text or json, not %q", e.LogFormat)
+		return usagef("--log-format must be auto, text or json, not %q", e.LogFormat)
 	}
 	return nil
 }
@@ -127,7 +135,8 @@ publishes the lists to Cosmos DB, Blob Storage or local files, from which
 'recs serve' answers an HTTP API.
 
 Results go to stdout; logs and progress to stderr. Progress bars appear only on a
-terminal; with --log-format json every log line is one JSON object.`,
+terminal; off a terminal (cron, CI) every log line is one JSON object, unless
+--log-format text.`,
 		Example: `  recs synth --preset ml-100k -o ratings.csv
   recs ingest ratings.csv -o ratings.parquet
   recs split ratings.parquet -o split/ --method stratified --by item
@@ -142,7 +151,11 @@ terminal; with --log-format json every log line is one JSON object.`,
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
 	root.PersistentFlags().BoolVarP(&env.Quiet, "quiet", "q", false, "no progress and only warnings and errors on stderr")
-	root.PersistentFlags().StringVar(&env.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	defFormat := os.Getenv("RECS_LOG_FORMAT")
+	if defFormat == "" {
+		defFormat = "auto"
+	}
+	root.PersistentFlags().StringVar(&env.LogFormat, "log-format", defFormat, "log format on stderr: text, json, or auto (text on a terminal, JSON lines otherwise) (default: $RECS_LOG_FORMAT, else auto)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 
 	names := make([]string, 0, len(commands))

@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -29,5 +31,23 @@ func TestExitCodes(t *testing.T) {
 		if code != tc.want {
 			t.Errorf("recs %v: exit %d, want %d (stderr %q)", tc.args, code, tc.want, stderr)
 		}
+	}
+}
+
+// TestLogFormatAuto: off a terminal, logs are JSON lines by default.
+func TestLogFormatAuto(t *testing.T) {
+	t.Setenv("RECS_LOG_FORMAT", "")
+	code, _, stderr := runArgs(t, "synth", "--users", "30", "--items", "40", "--ratings", "700", "-o", t.TempDir()+"/r.csv")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %q", line)
+		}
+	}
+	code, _, stderr = runArgs(t, "--log-format", "text", "synth", "--users", "30", "--items", "40", "--ratings", "700", "-o", t.TempDir()+"/r.csv")
+	if code != ExitOK || !strings.Contains(stderr, "msg=synthesised") {
+		t.Errorf("--log-format text: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -23,6 +23,9 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("CI", os.Getenv("CI"))
+			// The scripts match text log lines; auto (JSON off a
+			// terminal) is tested in root_test.go.
+			e.Setenv("RECS_LOG_FORMAT", "text")
 			return nil
 		},
 	})
