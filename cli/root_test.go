@@ -37,7 +37,7 @@ func TestExitCodes(t *testing.T) {
 // TestLogFormatAuto: off a terminal, logs are JSON lines by default.
 func TestLogFormatAuto(t *testing.T) {
 	t.Setenv("RECS_LOG_FORMAT", "")
-	code, _, stderr := runArgs(t, "synth", "--users", "30", "--items", "40", "--ratings", "700", "-o", t.TempDir()+"/r.csv")
+	code, _, stderr := runArgs(t, "synth", "--users", "50", "--items", "100", "--ratings", "1500", "-o", t.TempDir()+"/r.csv")
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -46,7 +46,7 @@ func TestLogFormatAuto(t *testing.T) {
 			t.Errorf("log line is not JSON: %q", line)
 		}
 	}
-	code, _, stderr = runArgs(t, "--log-format", "text", "synth", "--users", "30", "--items", "40", "--ratings", "700", "-o", t.TempDir()+"/r.csv")
+	code, _, stderr = runArgs(t, "--log-format", "text", "synth", "--users", "50", "--items", "100", "--ratings", "1500", "-o", t.TempDir()+"/r.csv")
 	if code != ExitOK || !strings.Contains(stderr, "msg=synthesised") {
 		t.Errorf("--log-format text: exit %d, stderr %q", code, stderr)
 	}
