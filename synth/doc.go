@@ -16,7 +16,7 @@
 //     of about 0.75 against 1.04 for the global mean (see the package
 //     tests).
 //   - Item popularity is long-tailed: an item of popularity rank p is drawn
-//     with weight (p + c)^-1.1 (c = 2 + √I/4) mixed with 3% uniform, and
+//     with weight (p + c)^-1.1 (c = 5 + I/100) mixed with 3% uniform, and
 //     kept with probability ½ + ½·softsign(1.5·x_u·y_i), a cheap sigmoid,
 //     so users rate more of what they like, as real users do. Every item
 //     is rated at least once.

@@ -175,7 +175,7 @@ func newPlan(c Config) (*plan, error) {
 
 	// Popularity weights and the alias table to draw from them.
 	w := make([]float64, I)
-	cOff := 2 + math.Sqrt(float64(I))/4
+	cOff := 5 + float64(I)/100
 	var sum float64
 	for r := range w {
 		w[r] = math.Pow(float64(r)+cOff, -zipfExponent)
