@@ -165,7 +165,7 @@ func runIngest(ctx context.Context, env *Env, opts *ingestOptions) error {
 	start := time.Now()
 	sources := opts.Sources
 	if opts.MovieLens != "" {
-		prog := env.Progress("download ml-"+opts.MovieLens, 0)
+		prog := env.ProgressBytes("download ml-"+opts.MovieLens, 0)
 		p, cached, err := ingest.MovieLensPath(ctx, opts.MovieLens, ingest.DownloadOptions{
 			BaseURL: os.Getenv("RECS_MOVIELENS_URL"), Progress: prog})
 		prog.Done()
@@ -195,7 +195,7 @@ func runIngest(ctx context.Context, env *Env, opts *ingestOptions) error {
 	case opts.NoHeader:
 		ro.Header = ingest.HeaderNo
 	}
-	prog := env.Progress("read", 0)
+	prog := env.ProgressBytes("read", 0)
 	ro.Progress = prog
 	t, rep, err := ingest.Read(ctx, sources, ro)
 	prog.Done()

@@ -68,14 +68,22 @@ type Env struct {
 
 // Progress starts a progress reporter for desc suited to the environment.
 func (e *Env) Progress(desc string, total int64) *progress.Reporter {
-	mode := progress.Log
+	return progress.Start(e.progressMode(), e.Err, e.Log, desc, total)
+}
+
+// ProgressBytes is Progress for work counted in bytes.
+func (e *Env) ProgressBytes(desc string, total int64) *progress.Reporter {
+	return progress.StartBytes(e.progressMode(), e.Err, e.Log, desc, total)
+}
+
+func (e *Env) progressMode() progress.Mode {
 	switch {
 	case e.Quiet:
-		mode = progress.Quiet
+		return progress.Quiet
 	case e.ErrIsTTY && e.LogFormat != "json":
-		mode = progress.Bar
+		return progress.Bar
 	}
-	return progress.Start(mode, e.Err, e.Log, desc, total)
+	return progress.Log
 }
 
 func (e *Env) setupLog() error {

@@ -41,6 +41,16 @@ type Reporter struct {
 // Start begins reporting task desc of total units (total <= 0: unknown).
 // w is the terminal for Bar mode; logger receives Log-mode lines.
 func Start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64) *Reporter {
+	return start(mode, w, logger, desc, total, false)
+}
+
+// StartBytes is Start for a task counted in bytes: the bar shows sizes
+// and throughput in B, kB, MB.
+func StartBytes(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64) *Reporter {
+	return start(mode, w, logger, desc, total, true)
+}
+
+func start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64, bytes bool) *Reporter {
 	if mode == Quiet {
 		return nil
 	}
@@ -57,6 +67,7 @@ func Start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64
 			progressbar.OptionSetDescription(desc),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
+			progressbar.OptionShowBytes(bytes),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
