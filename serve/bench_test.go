@@ -1,0 +1,166 @@
+package serve
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/recs-dev/recs/serve/internal/loadgen"
+	"github.com/recs-dev/recs/toplist"
+)
+
+// benchLists returns an ML-20M-sized set of top-10 lists (138,493 users,
+// items 1..26,744 drawn from a Zipf popularity), seeded.
+var benchLists = sync.OnceValue(func() []toplist.List {
+	const users, items, k = 138_493, 26_744, 10
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.1, 10, items-1)
+	lists := make([]toplist.List, users)
+	for u := range lists {
+		l := toplist.List{User: strconv.Itoa(u + 1)}
+		score := float32(5)
+		for range k {
+			score -= rng.Float32() * 0.2
+			l.Items = append(l.Items, toplist.Item{ID: strconv.FormatUint(zipf.Uint64()+1, 10), Score: score})
+		}
+		lists[u] = l
+	}
+	return lists
+})
+
+var benchMeta = toplist.Meta{Model: "bench", K: 10, GeneratedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+
+func BenchmarkIndexGet(b *testing.B) {
+	lists := benchLists()
+	idx, err := NewIndex(benchMeta, lists)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, ok := idx.Get(lists[i%len(lists)].User); !ok {
+			b.Fatal("missing")
+		}
+	}
+}
+
+func BenchmarkBuildIndex(b *testing.B) {
+	lists := benchLists()
+	for b.Loop() {
+		if _, err := NewIndex(benchMeta, lists); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// baselineHandler is the reference of bench-serve: a map of pre-encoded
+// bodies behind a bare handler.
+func baselineHandler(lists []toplist.List) http.Handler {
+	type response struct {
+		User        string         `json:"user"`
+		Items       []toplist.Item `json:"items"`
+		Model       string         `json:"model"`
+		GeneratedAt time.Time      `json:"generatedAt"`
+	}
+	m := make(map[string][]byte, len(lists))
+	for _, l := range lists {
+		body, _ := json.Marshal(response{l.User, l.Items, benchMeta.Model, benchMeta.GeneratedAt})
+		m[l.User] = append(body, '\n')
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/users/"), "/recommendations")
+		body, ok := m[id]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+}
+
+// BenchmarkHandler measures the handlers alone (no network), recs serve's
+// against the baseline's.
+func BenchmarkHandler(b *testing.B) {
+	lists := benchLists()
+	idx, _ := NewIndex(benchMeta, lists)
+	srv := NewServer(Config{})
+	srv.SetStore(idx)
+	reqs := make([]*http.Request, 1024)
+	for i := range reqs {
+		reqs[i] = httptest.NewRequest("GET", "/v1/users/"+lists[(i*7919)%len(lists)].User+"/recommendations", nil)
+	}
+	for _, h := range []struct {
+		name string
+		h    http.Handler
+	}{{"recs", srv}, {"baseline", baselineHandler(lists)}} {
+		b.Run(h.name, func(b *testing.B) {
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				w.body.Reset()
+				clear(w.h)
+				h.h.ServeHTTP(w, reqs[i%len(reqs)])
+			}
+		})
+	}
+}
+
+// BenchmarkHTTP measures whole requests over loopback TCP at saturation
+// (closed loop, 200 connections, random users of the ML-20M-sized index):
+// ns/op is the inverse of the throughput. The load generator runs in the
+// same process and on the same cores. recs serves through Serve (with its
+// timeouts: net/http then sets four socket deadlines per request);
+// recs-no-timeouts and the baseline through a bare http.Server.
+func BenchmarkHTTP(b *testing.B) {
+	lists := benchLists()
+	idx, _ := NewIndex(benchMeta, lists)
+	srv := NewServer(Config{})
+	srv.SetStore(idx)
+	paths := make([]string, len(lists))
+	for i, l := range lists {
+		paths[i] = "/v1/users/" + l.User + "/recommendations"
+	}
+	for _, s := range []string{"recs", "baseline", "recs-no-timeouts"} {
+		b.Run(fmt.Sprintf("server=%s/users=%d/conns=200", s, len(lists)), func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			stop := cancel
+			if s == "recs" {
+				go func() { srv.Serve(ctx, ln, HTTPConfig{}); close(done) }()
+			} else {
+				var h http.Handler = srv
+				if s == "baseline" {
+					h = baselineHandler(lists)
+				}
+				hs := &http.Server{Handler: h}
+				go func() { hs.Serve(ln); close(done) }()
+				stop = func() { cancel(); hs.Close() }
+			}
+			defer func() { stop(); <-done }()
+			addr := ln.Addr().String()
+			reqs := loadgen.GETs(addr, paths)
+			loadgen.ClosedN(ctx, addr, reqs, 200, 2000, 1) // connect and warm up
+			b.ResetTimer()
+			res := loadgen.ClosedN(ctx, addr, reqs, 200, b.N, 2)
+			b.StopTimer()
+			if res.Errors > 0 || res.Non2xx > 0 {
+				b.Fatalf("%d errors, %d non-2xx", res.Errors, res.Non2xx)
+			}
+			b.ReportMetric(res.Rate(), "req/s")
+		})
+	}
+}
