@@ -174,6 +174,14 @@ terminal; off a terminal (cron, CI) every log line is one JSON object, unless
 	for _, n := range names {
 		root.AddCommand(commands[n](env))
 	}
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  recs completion bash > /etc/bash_completion.d/recs
+  recs completion zsh > "${fpath[1]}/_recs"
+  recs completion fish > ~/.config/fish/completions/recs.fish`
+		}
+	}
 	root.AddCommand(&cobra.Command{
 		Use:     "version",
 		Short:   "Print the version of recs",
