@@ -310,6 +310,39 @@ func ClosedN(ctx context.Context, addr string, reqs Requests, conns, n int, seed
 	return Result{Requests: int64(n) - errs.Load(), Non2xx: non2xx.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
 }
 
+// Each sends every request of reqs once, over conns connections, and
+// returns when all are answered (to warm a cache, say).
+func Each(ctx context.Context, addr string, reqs Requests, conns int) Result {
+	var next, non2xx, errs atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			c := &conn{addr: addr}
+			defer func() {
+				if c.c != nil {
+					c.c.Close()
+				}
+			}()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(reqs)) {
+					return
+				}
+				status, err := c.roundTrip(reqs[i])
+				switch {
+				case err != nil:
+					errs.Add(1)
+				case status < 200 || status > 299:
+					non2xx.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return Result{Requests: int64(len(reqs)) - errs.Load(), Non2xx: non2xx.Load(), Errors: errs.Load(), Elapsed: time.Since(start)}
+}
+
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -66,6 +67,28 @@ func TestClosed(t *testing.T) {
 	bad := GETs(addr, []string{"/missing"})
 	if r := Closed(context.Background(), addr, bad, 2, 0, 100*time.Millisecond, 1); r.Non2xx != r.Requests || r.Requests == 0 {
 		t.Errorf("404s: %+v", r)
+	}
+}
+
+func TestEach(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.URL.Path]++
+		mu.Unlock()
+	}))
+	defer ts.Close()
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	paths := []string{"/1", "/2", "/3", "/4", "/5"}
+	r := Each(context.Background(), addr, GETs(addr, paths), 3)
+	if r.Requests != 5 || r.Errors != 0 {
+		t.Errorf("Each: %+v", r)
+	}
+	for _, p := range paths {
+		if seen[p] != 1 {
+			t.Errorf("%s requested %d times, want once", p, seen[p])
+		}
 	}
 }
 
