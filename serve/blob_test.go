@@ -110,6 +110,33 @@ func TestBlobSource(t *testing.T) {
 	}
 }
 
+// TestBlobSASNotLeaked uses a URL with a SAS that the service rejects: the
+// source's description and its errors never contain the signature.
+func TestBlobSASNotLeaked(t *testing.T) {
+	e := emulator.Azurite(t)
+	cont := fmt.Sprintf("sas%d", time.Now().UnixNano())
+	publishBlob(t, e, cont, "p", testMeta, testLists(), toplist.JSONL)
+	const sig = "SECRETsignatureAAAABBBBCCCCDDDD%3D"
+	src, err := NewBlobSource(azure.BlobLocation{URL: e.ServiceURL + "/" + cont + "/p/manifest.json?sv=2021-08-06&sp=r&sr=c&se=2030-01-01T00%3A00%3A00Z&sig=" + sig}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(src.String(), "SECRET") || strings.Contains(src.String(), "sig=") {
+		t.Errorf("String() = %q shows the SAS", src.String())
+	}
+	_, _, err = src.Load(context.Background())
+	if err == nil {
+		t.Fatal("a forged SAS was accepted")
+	}
+	t.Logf("load with a forged SAS: %v", err)
+	if strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("the error shows the SAS: %v", err)
+	}
+	if _, err := src.Version(context.Background()); err == nil || strings.Contains(err.Error(), "SECRET") {
+		t.Errorf("Version: %v", err)
+	}
+}
+
 func uploadBlob(t *testing.T, c *container.Client, name, content string) {
 	t.Helper()
 	if _, err := c.NewBlockBlobClient(name).Upload(context.Background(), streaming.NopCloser(bytes.NewReader([]byte(content))), nil); err != nil {

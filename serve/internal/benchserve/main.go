@@ -133,6 +133,8 @@ func run(ctx context.Context, args []string) error {
 		}
 		defer os.RemoveAll(d)
 		o.workDir = d
+	} else if err := os.MkdirAll(o.workDir, 0o755); err != nil {
+		return err
 	}
 	fmt.Printf("bench-serve: %d CPUs (GOMAXPROCS %d), shared by the load generator, the servers and the emulator; %s\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
