@@ -62,9 +62,9 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxBatch, "max-batch", serve.DefaultMaxBatch, "most users in one POST /v1/recommendations")
 	fs.Int64Var(&o.MaxBodyBytes, "max-body", serve.DefaultMaxBodyBytes, "largest request body, bytes")
 	fs.IntVar(&o.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header block, bytes")
-	fs.DurationVar(&o.ReadHeaderTimeout, "read-header-timeout", 5*time.Second, "time allowed to read a request's headers")
-	fs.DurationVar(&o.ReadTimeout, "read-timeout", 10*time.Second, "time allowed to read a whole request")
-	fs.DurationVar(&o.WriteTimeout, "write-timeout", 10*time.Second, "time allowed to write a response")
+	fs.DurationVar(&o.ReadHeaderTimeout, "read-header-timeout", 5*time.Second, "time allowed to read a request's headers, from its first byte")
+	fs.DurationVar(&o.ReadTimeout, "read-timeout", 10*time.Second, "time allowed to read a batch request's body, after its headers")
+	fs.DurationVar(&o.WriteTimeout, "write-timeout", 10*time.Second, "time allowed to answer a request, from the end of its headers")
 	fs.DurationVar(&o.IdleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,6 +116,12 @@ func BenchmarkHandler(b *testing.B) {
 	}
 }
 
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkHTTP measures whole requests over loopback TCP at saturation
 // (closed loop, 200 connections, random users of the ML-20M-sized index):
 // ns/op is the inverse of the throughput. The load generator runs in the
@@ -154,9 +161,14 @@ func BenchmarkHTTP(b *testing.B) {
 			addr := ln.Addr().String()
 			reqs := loadgen.GETs(addr, paths)
 			loadgen.ClosedN(ctx, addr, reqs, 200, 2000, 1) // connect and warm up
+			cpu0 := processCPU()
 			b.ResetTimer()
 			res := loadgen.ClosedN(ctx, addr, reqs, 200, b.N, 2)
 			b.StopTimer()
+			// CPU of the whole process (generator and server) per request:
+			// the generator's share is the same for every server, so
+			// differences are the servers'.
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/req")
 			if res.Errors > 0 || res.Non2xx > 0 {
 				b.Fatalf("%d errors, %d non-2xx", res.Errors, res.Non2xx)
 			}

@@ -11,10 +11,10 @@ import (
 )
 
 // HTTPConfig holds the limits of the HTTP listener. Zero fields take the
-// defaults shown.
+// defaults shown. A connection that exceeds a timeout is closed.
 type HTTPConfig struct {
-	ReadHeaderTimeout time.Duration // 5s: time to read the request headers
-	ReadTimeout       time.Duration // 10s: time to read the whole request
+	ReadHeaderTimeout time.Duration // 5s: to read a request's headers, from its first byte (or the accept)
+	ReadTimeout       time.Duration // 10s: to read a batch request's body, from the end of its headers
 	WriteTimeout      time.Duration // 10s: from the end of the headers to the end of the response
 	IdleTimeout       time.Duration // 120s: keep-alive connections with no request
 	MaxHeaderBytes    int           // 16 KiB
@@ -45,17 +45,19 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 // returns nil after a clean shutdown.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, hc HTTPConfig) error {
 	hc = hc.withDefaults()
+	s.readTimeout.Store(int64(hc.ReadTimeout))
+	// The timeouts are the guard's (see guard.go), not net/http's: same
+	// limits, no timer per request.
+	g := newGuard(hc)
+	defer g.close()
 	srv := &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: hc.ReadHeaderTimeout,
-		ReadTimeout:       hc.ReadTimeout,
-		WriteTimeout:      hc.WriteTimeout,
-		IdleTimeout:       hc.IdleTimeout,
-		MaxHeaderBytes:    hc.MaxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		Handler:        s,
+		MaxHeaderBytes: hc.MaxHeaderBytes,
+		ConnState:      g.connState,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(guardListener{ln, g}) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)

@@ -25,7 +25,7 @@ const (
 var routeNames = [numRoutes]string{"recommendations", "batch", "healthz", "readyz", "metrics", "openapi", "other"}
 
 // Status codes with pre-resolved counters; others are looked up by label.
-var knownCodes = [...]int{200, 400, 404, 405, 413, 415, 500, 503}
+var knownCodes = [...]int{200, 400, 404, 405, 408, 413, 415, 500, 503}
 
 // metrics are the server's Prometheus collectors. Request counters and
 // latency observers are resolved once per (route, code) so that recording

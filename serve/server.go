@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,8 +61,10 @@ type Server struct {
 	state    atomic.Pointer[state]
 	draining atomic.Bool
 	inflight atomic.Int64
-	m        *metrics
-	metricsH http.Handler
+	// readTimeout bounds a batch body's arrival (ns; 0: none); set by Serve.
+	readTimeout atomic.Int64
+	m           *metrics
+	metricsH    http.Handler
 }
 
 // state is what one request sees: a store and the fallback that goes with
@@ -422,6 +425,10 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 		writeError(w, http.StatusServiceUnavailable, "not ready: recommendations are loading")
 		return http.StatusServiceUnavailable
 	}
+	if d := time.Duration(s.readTimeout.Load()); d > 0 {
+		// net/http clears the deadline before the connection's next request.
+		http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+	}
 	var req batchRequest
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
 	dec.DisallowUnknownFields()
@@ -432,6 +439,10 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 		}
 	}
 	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			writeError(w, http.StatusRequestTimeout, "the body did not arrive within the read timeout")
+			return http.StatusRequestTimeout
+		}
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", mbe.Limit))
