@@ -10,9 +10,9 @@ import (
 
 // guard enforces the connection timeouts of HTTPConfig without a timer per
 // request. net/http's own timeouts set up to four socket deadlines per
-// request, each a runtime timer change that may wake the network poller;
-// at tens of thousands of requests per second on two cores that costs
-// about a tenth of the CPU of a request. Instead, every connection records
+// request, each a runtime timer change that may wake the network poller
+// (BenchmarkHTTP: about 1.5 µs of CPU per request on the test machine).
+// Instead, every connection records
 // its phase and when it entered it (two atomic stores per phase change,
 // stamped with a clock the janitor advances), and one janitor goroutine
 // closes the connections that overstay:
