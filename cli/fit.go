@@ -153,7 +153,7 @@ func runFit(ctx context.Context, env *Env, opts *fitOptions) error {
 	debug.FreeOSMemory()
 
 	pr := newFitProgress(env, p.MaxIter)
-	pr.total = distinct(train.Users, train.NumUsers()) + distinct(train.Items, train.NumItems())
+	pr.total = train.ActiveUsers() + train.ActiveItems()
 	fitOpts = append(fitOpts, als.WithCallback(pr.iteration), als.WithProgress(pr.progress))
 	env.Log.Info("fitting", "rank", p.Rank, "max_iter", p.MaxIter, "reg", p.Reg, "implicit", p.Implicit,
 		"alpha", p.Alpha, "solver", p.Solver, "threads", p.Threads)
@@ -263,17 +263,4 @@ func (f *fitProgress) iteration(it als.Iteration) error {
 	fmt.Fprintf(f.env.Err, "%s  %.2fs\n", line, it.Duration.Seconds())
 	f.start(it.Iter + 1)
 	return nil
-}
-
-// distinct counts the different values in idx, all in [0, n).
-func distinct(idx []int32, n int) int {
-	seen := make([]bool, n)
-	c := 0
-	for _, v := range idx {
-		if !seen[v] {
-			seen[v] = true
-			c++
-		}
-	}
-	return c
 }

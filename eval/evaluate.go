@@ -132,21 +132,9 @@ func testStats(d *Document, test *ratings.Table, name string) error {
 		return errs.Input(name, errors.New("the test set is empty"))
 	}
 	d.Counts.TestRows = test.Len()
-	d.Counts.TestUsers = distinct(test.Users, test.NumUsers())
-	d.Counts.TestItems = distinct(test.Items, test.NumItems())
+	d.Counts.TestUsers = test.ActiveUsers()
+	d.Counts.TestItems = test.ActiveItems()
 	return nil
-}
-
-func distinct(idx []int32, n int) int {
-	seen := make([]bool, n)
-	c := 0
-	for _, v := range idx {
-		if !seen[v] {
-			seen[v] = true
-			c++
-		}
-	}
-	return c
 }
 
 // relScratch builds one test user's relevant items: distinct test-table
@@ -492,7 +480,7 @@ func EvaluatePredictions(ctx context.Context, p *Predictions, train, test *ratin
 	// Training pairs to exclude, in prediction numbering.
 	var seen [][]int32
 	if train != nil {
-		catalogue := distinct(train.Items, train.NumItems())
+		catalogue := train.ActiveItems()
 		d.Counts.CatalogueItems = catalogue
 		if !n.IncludeSeen {
 			trU, _ := mapIDs(train.UserIDs, p.userIdx)

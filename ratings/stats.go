@@ -70,8 +70,8 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 // dictionary sizes) time, O(dictionary sizes) memory.
 func (t *Table) Summary() Summary {
 	s := Summary{Ratings: int64(t.Len()), HasTimes: t.HasTimes()}
-	s.Users = countUsed(t.Users, len(t.UserIDs))
-	s.Items = countUsed(t.Items, len(t.ItemIDs))
+	s.Users = t.ActiveUsers()
+	s.Items = t.ActiveItems()
 	if s.Ratings == 0 {
 		return s
 	}
@@ -153,19 +153,6 @@ func equalWidthHistogram(ratings []float32, lo, hi float64) []Bin {
 		bins[k].Count++
 	}
 	return bins
-}
-
-// countUsed returns how many of the n dictionary entries occur in idx.
-func countUsed(idx []int32, n int) int {
-	seen := make([]bool, n)
-	c := 0
-	for _, v := range idx {
-		if !seen[v] {
-			seen[v] = true
-			c++
-		}
-	}
-	return c
 }
 
 // WriteText writes the summary for people: aligned "name value" lines and

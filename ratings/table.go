@@ -61,6 +61,27 @@ func (t *Table) NumUsers() int { return len(t.UserIDs) }
 // NumItems returns the size of the item dictionary.
 func (t *Table) NumItems() int { return len(t.ItemIDs) }
 
+// ActiveUsers returns how many users of the dictionary have at least one
+// row. O(rows).
+func (t *Table) ActiveUsers() int { return countUsed(t.Users, len(t.UserIDs)) }
+
+// ActiveItems returns how many items of the dictionary have at least one
+// row. O(rows).
+func (t *Table) ActiveItems() int { return countUsed(t.Items, len(t.ItemIDs)) }
+
+// countUsed returns how many of the n dictionary entries occur in idx.
+func countUsed(idx []int32, n int) int {
+	seen := make([]bool, n)
+	c := 0
+	for _, v := range idx {
+		if !seen[v] {
+			seen[v] = true
+			c++
+		}
+	}
+	return c
+}
+
 // HasTimes reports whether the table carries timestamps.
 func (t *Table) HasTimes() bool { return t.Times != nil }
 
