@@ -227,7 +227,7 @@ func varyingParams(trials []tune.Record, halving bool) []string {
 	for _, name := range tune.ParamNames() {
 		seen := map[string]bool{}
 		for _, t := range trials {
-			k := paramText(t.Params.Get(name))
+			k := tune.FormatValue(t.Params.Get(name))
 			if name == "max_iter" && halving {
 				k = strconv.Itoa(t.Rung) + "/" + k
 			}
@@ -246,21 +246,6 @@ func varyingParams(trials []tune.Record, halving bool) []string {
 		}
 	}
 	return out
-}
-
-// paramText prints a parameter value exactly, as a search space writes it.
-func paramText(v any) string {
-	switch x := v.(type) {
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case bool:
-		return strconv.FormatBool(x)
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
 }
 
 // paramFloat returns a numeric parameter value as a float64.
@@ -317,7 +302,7 @@ func scaleOf(name string, pts []tunePoint, all []tune.Record, space *tune.Space)
 	numeric := true
 	for _, t := range all {
 		v := t.Params.Get(name)
-		vals[paramText(v)] = v
+		vals[tune.FormatValue(v)] = v
 		if f, ok := paramFloat(v); ok {
 			lo, hi = math.Min(lo, f), math.Max(hi, f)
 		} else {
@@ -326,7 +311,7 @@ func scaleOf(name string, pts []tunePoint, all []tune.Record, space *tune.Space)
 	}
 	cats := func(extra []any) paramScale {
 		for _, v := range extra {
-			vals[paramText(v)] = v
+			vals[tune.FormatValue(v)] = v
 		}
 		keys := make([]string, 0, len(vals))
 		for k := range vals {
@@ -508,7 +493,7 @@ func spaceText(s tune.Space) string {
 		case len(d.Values) > 1:
 			vs := make([]string, len(d.Values))
 			for j, v := range d.Values {
-				vs[j] = paramText(v)
+				vs[j] = tune.FormatValue(v)
 			}
 			parts = append(parts, d.Name+" {"+strings.Join(vs, ", ")+"}")
 		}
@@ -521,7 +506,7 @@ func spaceText(s tune.Space) string {
 func winnerRows(p tune.Params) []kv {
 	var rows []kv
 	for _, name := range tune.ParamNames() {
-		rows = append(rows, kv{name, paramText(p.Get(name))})
+		rows = append(rows, kv{name, tune.FormatValue(p.Get(name))})
 	}
 	return rows
 }
@@ -607,11 +592,11 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 			caption = append(caption, strings.ToUpper(sc.Why[:1])+sc.Why[1:]+".")
 		}
 		if len(pts) > 0 {
-			caption = append(caption, fmt.Sprintf("Best: %s = %s (trial %d).", name, paramText(pts[0].Rec.Params.Get(name)), pts[0].Rec.ID))
+			caption = append(caption, fmt.Sprintf("Best: %s = %s (trial %d).", name, tune.FormatValue(pts[0].Rec.Params.Get(name)), pts[0].Rec.ID))
 			if f, ok := paramFloat(pts[0].Rec.Params.Get(name)); ok {
 				distinct := map[string]bool{}
 				for _, tr := range res.Trials {
-					distinct[paramText(tr.Params.Get(name))] = true
+					distinct[tune.FormatValue(tr.Params.Get(name))] = true
 				}
 				if h, ok := edgeNote(name, f, sc, len(distinct)); ok {
 					ts.Notes = append(ts.Notes, h)
@@ -622,7 +607,7 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 	}
 
 	// The leaderboard: the best configurations, each by its best trial.
-	metrics := metricNames(res.Trials, metric)
+	metrics := tune.MetricNames(res.Trials, metric)
 	ts.Head = []string{"#", "trial"}
 	if halving {
 		ts.Head = append(ts.Head, "rung")
@@ -686,23 +671,6 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 	return ts, nil
 }
 
-// metricNames returns the metrics the trials report, the optimised one
-// first, the others sorted.
-func metricNames(trials []tune.Record, metric string) []string {
-	seen := map[string]bool{metric: true}
-	var rest []string
-	for _, r := range trials {
-		for name := range r.Metrics {
-			if !seen[name] {
-				seen[name] = true
-				rest = append(rest, name)
-			}
-		}
-	}
-	sort.Strings(rest)
-	return append([]string{metric}, rest...)
-}
-
 func paramCells(p tune.Params, names []string) []string {
 	out := make([]string, len(names))
 	for j, name := range names {
@@ -710,7 +678,7 @@ func paramCells(p tune.Params, names []string) []string {
 		if f, ok := v.(float64); ok {
 			out[j] = num(f)
 		} else {
-			out[j] = paramText(v)
+			out[j] = tune.FormatValue(v)
 		}
 	}
 	return out

@@ -104,7 +104,7 @@ func tunePlot(name, metric string, pts []tunePoint, sc paramScale, rungs int) (s
 		sort.Slice(order, func(a, b int) bool { return pts[order[a]].Rec.ID < pts[order[b]].Rec.ID })
 		perCat := map[int]int{}
 		for _, j := range order {
-			c := idx[paramText(pts[j].Rec.Params.Get(name))]
+			c := idx[tune.FormatValue(pts[j].Rec.Params.Get(name))]
 			xs[j] = float64(c) + jitter(perCat[c])
 			perCat[c]++
 		}

@@ -174,7 +174,7 @@ func (p Params) key() string {
 		}
 		b.WriteString(d.name)
 		b.WriteByte('=')
-		b.WriteString(formatValue(d.get(&p)))
+		b.WriteString(FormatValue(d.get(&p)))
 	}
 	return b.String()
 }
@@ -182,8 +182,8 @@ func (p Params) key() string {
 // String returns the parameters as name=value pairs in canonical order.
 func (p Params) String() string { return p.key() }
 
-// formatValue prints a value the shortest way that reads back exactly.
-func formatValue(v any) string {
+// FormatValue prints a parameter value the shortest way that reads back exactly.
+func FormatValue(v any) string {
 	switch x := v.(type) {
 	case int:
 		return strconv.Itoa(x)

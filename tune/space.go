@@ -306,12 +306,12 @@ func (s Space) String() string {
 			if d.Range.Log {
 				scale = "log"
 			}
-			fmt.Fprintf(&b, "%s[%s,%s]/%d", scale, formatValue(d.Range.Min), formatValue(d.Range.Max), d.Range.Steps)
+			fmt.Fprintf(&b, "%s[%s,%s]/%d", scale, FormatValue(d.Range.Min), FormatValue(d.Range.Max), d.Range.Steps)
 			continue
 		}
 		vals := make([]string, len(d.Values))
 		for i, v := range d.Values {
-			vals[i] = formatValue(v)
+			vals[i] = FormatValue(v)
 		}
 		b.WriteString("{" + strings.Join(vals, ",") + "}")
 	}

@@ -10,9 +10,9 @@ import (
 	"text/tabwriter"
 )
 
-// metricNames returns the metric names found in records, the optimised
+// MetricNames returns the metric names found in records, the optimised
 // metric first, then the others sorted.
-func metricNames(records []Record, metric string) []string {
+func MetricNames(records []Record, metric string) []string {
 	seen := map[string]bool{metric: true}
 	var rest []string
 	for _, r := range records {
@@ -33,7 +33,7 @@ func metricNames(records []Record, metric string) []string {
 // stopped early, its fit time in seconds and its error.
 func (r Result) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	metrics := metricNames(r.Trials, r.Metric)
+	metrics := MetricNames(r.Trials, r.Metric)
 	head := []string{"id", "config", "rung"}
 	head = append(head, ParamNames()...)
 	head = append(head, metrics...)
@@ -44,7 +44,7 @@ func (r Result) WriteCSV(w io.Writer) error {
 	for _, t := range r.Trials {
 		row := []string{strconv.Itoa(t.ID), strconv.Itoa(t.Config), strconv.Itoa(t.Rung)}
 		for _, name := range ParamNames() {
-			row = append(row, formatValue(t.Params.Get(name)))
+			row = append(row, FormatValue(t.Params.Get(name)))
 		}
 		for _, m := range metrics {
 			v, ok := t.Metrics[m]
@@ -95,7 +95,7 @@ func (r Result) WriteLeaderboard(w io.Writer, n int, varying []string) error {
 			if f, ok := v.(float64); ok {
 				fmt.Fprintf(tw, "%.4g\t", f)
 			} else {
-				fmt.Fprintf(tw, "%s\t", formatValue(v))
+				fmt.Fprintf(tw, "%s\t", FormatValue(v))
 			}
 		}
 		if t.OK() {
