@@ -100,15 +100,32 @@ func (e *Env) setupLog() error {
 		}
 		e.LogFormat = format
 	}
+	var w io.Writer = e.Err
+	if e.ErrIsTTY {
+		// A live progress bar owns the last line of the terminal: clear it
+		// before each log line, and the bar redraws below at its next tick.
+		w = clearLineWriter{e.Err}
+	}
 	switch format {
 	case "json":
-		e.Log = slog.New(slog.NewJSONHandler(e.Err, opts))
+		e.Log = slog.New(slog.NewJSONHandler(w, opts))
 	case "text", "":
-		e.Log = slog.New(slog.NewTextHandler(e.Err, opts))
+		e.Log = slog.New(slog.NewTextHandler(w, opts))
 	default:
 		return usagef("--log-format must be auto, text or json, not %q", e.LogFormat)
 	}
 	return nil
+}
+
+// clearLineWriter erases the terminal's current line before each write.
+// slog handlers write one whole record per Write call.
+type clearLineWriter struct{ w io.Writer }
+
+func (c clearLineWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(c.w, "\r\x1b[K"); err != nil {
+		return 0, err
+	}
+	return c.w.Write(p)
 }
 
 // commands holds the constructors of the subcommands; each command file

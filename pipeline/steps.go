@@ -88,9 +88,11 @@ func (r *run) evaluate(ctx context.Context) (*eval.Document, error) {
 	}
 	r.man.Files["curves"] = rundir.CurvesFile
 	r.metrics, r.curves = doc, curves
+	attrs := make([]any, 0, 2*len(doc.Metrics))
 	for _, m := range doc.Metrics {
-		r.log.Info("metric", "name", m.Key(), "value", m.Value)
+		attrs = append(attrs, m.Key(), m.Value)
 	}
+	r.log.Info("evaluated", attrs...)
 	return doc, nil
 }
 
