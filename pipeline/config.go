@@ -146,8 +146,15 @@ func LoadConfig(path string, cfg *Config) error {
 	return nil
 }
 
-// YAML returns the configuration as YAML.
+// YAML returns the configuration as YAML, without secrets: the query of
+// every URL (where a SAS token lives) is removed. Credentials are never
+// part of a configuration; see PublishConfig.
 func (c Config) YAML() []byte {
+	c.Input.Sources = append([]string(nil), c.Input.Sources...)
+	for i, s := range c.Input.Sources {
+		c.Input.Sources[i] = stripQuery(s)
+	}
+	c.Publish.BlobURL = stripQuery(c.Publish.BlobURL)
 	b, err := yaml.Marshal(c)
 	if err != nil {
 		panic("pipeline: " + err.Error())
@@ -197,4 +204,13 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// stripQuery removes the query of an http(s) URL, where SAS tokens live,
+// and leaves anything else alone.
+func stripQuery(s string) string {
+	if strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "http://") {
+		s, _, _ = strings.Cut(s, "?")
+	}
+	return s
 }

@@ -166,3 +166,23 @@ func TestPruneKeepsLatest(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigYAMLHasNoSAS: the configuration written into a run directory
+// (and printed by --print-config) drops URL queries, where SAS tokens live.
+func TestConfigYAMLHasNoSAS(t *testing.T) {
+	c := Defaults()
+	c.Input.Sources = []string{"https://acct.blob.core.windows.net/c/ratings.csv?sv=2024&sig=SECRETSIG", "local.csv"}
+	c.Publish.BlobURL = "https://acct.blob.core.windows.net/out/nightly?sig=OTHERSECRET"
+	y := string(c.YAML())
+	for _, secret := range []string{"SECRETSIG", "OTHERSECRET", "sv=2024"} {
+		if bytes.Contains([]byte(y), []byte(secret)) {
+			t.Errorf("YAML shows %q:\n%s", secret, y)
+		}
+	}
+	if !bytes.Contains([]byte(y), []byte("https://acct.blob.core.windows.net/c/ratings.csv")) || !bytes.Contains([]byte(y), []byte("local.csv")) {
+		t.Errorf("YAML lost the sources:\n%s", y)
+	}
+	if c.Input.Sources[0] == "https://acct.blob.core.windows.net/c/ratings.csv" {
+		t.Error("YAML modified the configuration it printed")
+	}
+}

@@ -279,7 +279,7 @@ func (r *run) ingest(ctx context.Context) error {
 	}
 	r.table = t
 	for i, s := range sources {
-		in := rundir.Input{Source: s}
+		in := rundir.Input{Source: stripQuery(s)}
 		if i < len(rep.Sources) {
 			in.Rows = int(rep.Sources[i].Rows)
 		}
