@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -120,4 +121,34 @@ func readBlobManifest(t *testing.T, cc *container.Client, name string) *export.M
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestTrainFromBlob reads the ratings from a Blob URL (Azurite), as the
+// nightly CronJob does, and records the source in the manifest.
+func TestTrainFromBlob(t *testing.T) {
+	emu := emulator.Azurite(t)
+	t.Setenv(azure.EnvAccountKey, emu.Key)
+	url := emu.ServiceURL + "/ratings/daily/ratings.csv"
+	cc, _, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/ratings"}.FromEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.Create(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(smallData(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cc.NewBlockBlobClient("daily/ratings.csv").UploadBuffer(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := testConfig(url, filepath.Join(t.TempDir(), "runs"))
+	res, err := Run(context.Background(), c, "test", Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := res.Manifest.Inputs; len(in) != 1 || in[0].Source != url || in[0].Rows != 6000 {
+		t.Errorf("inputs %+v, want %s with 6000 rows", in, url)
+	}
 }
