@@ -63,6 +63,11 @@ var curveKs = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 1
 // 1..20, ranking metrics only) and returns the former.
 func (r *run) evaluate(ctx context.Context) (*eval.Document, error) {
 	opts := eval.Options{K: []int{r.cfg.Eval.K}, IncludeSeen: r.cfg.Recommend.IncludeSeen, Threads: r.cfg.ALS.Threads}
+	if r.cfg.ALS.Implicit {
+		// An implicit model predicts preferences in [0, 1], not ratings:
+		// RMSE and its kin against the ratings would only mislead.
+		opts.Metrics = eval.RankingMetrics
+	}
 	if t := r.cfg.Eval.RelevanceThreshold; t != 0 {
 		opts.RelevanceThreshold = &t
 	}
