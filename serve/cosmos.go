@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/recs-dev/recs/toplist"
 	"math"
 	"net/http"
 	"strings"
@@ -288,7 +289,7 @@ func encodeDocument(user string, doc []byte, maxK int) (Record, error) {
 	}
 	b := make([]byte, 0, 32+len(doc))
 	b = append(b, `{"user":`...)
-	b = appendJSONString(b, user)
+	b = toplist.AppendJSONString(b, user)
 	b = append(b, `,"items":[`...)
 	rec := Record{head: len(b)}
 	add := func(raw json.RawMessage, score *float64) error {
@@ -300,13 +301,13 @@ func encodeDocument(user string, doc []byte, maxK int) (Record, error) {
 			b = append(b, ',')
 		}
 		b = append(b, `{"id":`...)
-		b = appendJSONString(b, id)
+		b = toplist.AppendJSONString(b, id)
 		if score != nil {
 			if math.IsNaN(*score) || math.IsInf(*score, 0) || math.Abs(*score) > math.MaxFloat32 {
 				return fmt.Errorf("item %q: score out of range", id)
 			}
 			b = append(b, `,"score":`...)
-			b = appendJSONFloat32(b, float32(*score))
+			b = toplist.AppendScore(b, float32(*score))
 		}
 		b = append(b, '}')
 		rec.ends = append(rec.ends, uint32(len(b)))

@@ -174,7 +174,7 @@ func (b *Builder) Add(l toplist.List) error {
 
 	start := len(idx.data)
 	d := append(idx.data, `{"user":`...)
-	d = appendJSONString(d, l.User)
+	d = toplist.AppendJSONString(d, l.User)
 	d = append(d, `,"items":[`...)
 	idx.head = append(idx.head, uint32(len(d)-start))
 	for j, it := range l.Items {
@@ -226,9 +226,9 @@ func NewIndex(meta toplist.Meta, lists []toplist.List) (*Index, error) {
 
 func appendItem(d []byte, it toplist.Item) []byte {
 	d = append(d, `{"id":`...)
-	d = appendJSONString(d, it.ID)
+	d = toplist.AppendJSONString(d, it.ID)
 	d = append(d, `,"score":`...)
-	d = appendJSONFloat32(d, it.Score)
+	d = toplist.AppendScore(d, it.Score)
 	return append(d, '}')
 }
 
@@ -237,7 +237,7 @@ func appendTail(d []byte, model string, at time.Time, fallback bool) []byte {
 	d = append(d, ']')
 	if model != "" {
 		d = append(d, `,"model":`...)
-		d = appendJSONString(d, model)
+		d = toplist.AppendJSONString(d, model)
 	}
 	if !at.IsZero() {
 		d = append(d, `,"generatedAt":"`...)

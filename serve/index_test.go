@@ -191,14 +191,14 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 	strs := []string{"", "plain", `q"b\s`, "\x00\x01\b\f\n\r\t\x1f", "<a&b>", "é✓", "\u2028\u2029", "bad\xff\xfeutf8", "\x7f"}
 	for _, s := range strs {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
+		if got := toplist.AppendJSONString(nil, s); string(got) != string(want) {
 			t.Errorf("%q: got %s want %s", s, got, want)
 		}
 	}
 	floats := []float32{0, 1, -1, 4.61, 1e-6, 9.99e-7, 1e-7, 1e20, 1e21, 3.4e38, -2.5e-10, math.SmallestNonzeroFloat32, 0.1}
 	for _, f := range floats {
 		want, _ := json.Marshal(f)
-		if got := appendJSONFloat32(nil, f); string(got) != string(want) {
+		if got := toplist.AppendScore(nil, f); string(got) != string(want) {
 			t.Errorf("%v: got %s want %s", f, got, want)
 		}
 	}
@@ -209,14 +209,14 @@ func FuzzAppendJSON(f *testing.F) {
 	f.Add("a\"<\u2028\xff", float32(1e-9))
 	f.Fuzz(func(t *testing.T, s string, x float32) {
 		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); string(got) != string(want) {
+		if got := toplist.AppendJSONString(nil, s); string(got) != string(want) {
 			t.Fatalf("%q: got %s want %s", s, got, want)
 		}
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return
 		}
 		want, _ = json.Marshal(x)
-		if got := appendJSONFloat32(nil, x); string(got) != string(want) {
+		if got := toplist.AppendScore(nil, x); string(got) != string(want) {
 			t.Fatalf("%v: got %s want %s", x, got, want)
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/recs-dev/recs/toplist"
 	"io"
 	"log/slog"
 	"mime"
@@ -381,7 +382,7 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) int {
 
 func (s *Server) appendFallback(b []byte, st *state, id string, k int) []byte {
 	b = append(b, `{"user":`...)
-	b = appendJSONString(b, id)
+	b = toplist.AppendJSONString(b, id)
 	b = append(b, `,"items":[`...)
 	b = append(b, st.popular.cut(k)...)
 	return append(b, st.fallbackTail...)
@@ -496,7 +497,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 		case errs[i] != nil:
 			s.log.Error("lookup failed", "err", Redact(errs[i].Error()))
 			b = append(b, `{"user":`...)
-			b = appendJSONString(b, id)
+			b = toplist.AppendJSONString(b, id)
 			b = append(b, `,"error":"temporarily unavailable"}`...)
 		case found[i]:
 			b = append(b, recs[i].cut(k)...)
@@ -507,7 +508,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 			b = b[:len(b)-1] // the newline
 		default:
 			b = append(b, `{"user":`...)
-			b = appendJSONString(b, id)
+			b = toplist.AppendJSONString(b, id)
 			b = append(b, `,"error":"unknown user"}`...)
 		}
 	}
@@ -574,14 +575,14 @@ func writeJSON(w http.ResponseWriter, code int, body []byte) {
 func writeError(w http.ResponseWriter, code int, msg string) {
 	b := make([]byte, 0, len(msg)+16)
 	b = append(b, `{"error":`...)
-	b = appendJSONString(b, msg)
+	b = toplist.AppendJSONString(b, msg)
 	writeJSON(w, code, append(b, "}\n"...))
 }
 
 func writeErrorK(w http.ResponseWriter, msg string, maxK int) {
 	b := make([]byte, 0, len(msg)+32)
 	b = append(b, `{"error":`...)
-	b = appendJSONString(b, msg)
+	b = toplist.AppendJSONString(b, msg)
 	b = append(b, `,"maxK":`...)
 	b = strconv.AppendInt(b, int64(maxK), 10)
 	writeJSON(w, http.StatusBadRequest, append(b, "}\n"...))
@@ -590,7 +591,7 @@ func writeErrorK(w http.ResponseWriter, msg string, maxK int) {
 func writeUnknown(w http.ResponseWriter, id string) int {
 	b := make([]byte, 0, len(id)+40)
 	b = append(b, `{"error":"unknown user","user":`...)
-	b = appendJSONString(b, id)
+	b = toplist.AppendJSONString(b, id)
 	writeJSON(w, http.StatusNotFound, append(b, "}\n"...))
 	return http.StatusNotFound
 }

@@ -129,8 +129,11 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 		if err := json.Unmarshal(got, &back); err != nil {
 			t.Fatalf("%q encodes to invalid JSON %s: %v", s, got, err)
 		}
-		// encoding/json replaces invalid UTF-8 with U+FFFD too.
+		// Byte for byte what encoding/json writes (serve relies on it).
 		want, _ := json.Marshal(s)
+		if string(got) != string(want) {
+			t.Errorf("%q: %s, encoding/json writes %s", s, got, want)
+		}
 		var wantBack string
 		json.Unmarshal(want, &wantBack)
 		if back != wantBack {

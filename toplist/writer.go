@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"unicode/utf8"
 
@@ -143,62 +144,81 @@ func AppendJSONLine(b []byte, l *List) []byte {
 	return append(b, "]}\n"...)
 }
 
-// AppendScore appends s as a JSON number with the fewest digits that read
-// back to the same float32. s must be finite.
-func AppendScore(b []byte, s float32) []byte {
-	return strconv.AppendFloat(b, float64(s), 'g', -1, 32)
+// AppendScore appends f as encoding/json writes a float32: the shortest
+// decimal that reads back to the same float32, in exponent form below 1e-6
+// and from 1e21 up. f must be finite.
+func AppendScore(dst []byte, f float32) []byte {
+	abs := math.Abs(float64(f))
+	format := byte('f')
+	if abs != 0 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, float64(f), format, -1, 32)
+	if format == 'e' {
+		// e-09 → e-9, as encoding/json does.
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
 }
 
 const hexDigits = "0123456789abcdef"
 
-// AppendJSONString appends s as a JSON string literal: quotes, backslashes
-// and control characters escaped, invalid UTF-8 replaced by U+FFFD (as
-// encoding/json does).
-func AppendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
+// AppendJSONString appends s as a JSON string literal, byte for byte as
+// encoding/json.Marshal writes it (HTML-safe escaping of <, > and &,
+// invalid UTF-8 as U+FFFD, U+2028 and U+2029 escaped), so responses built
+// here and by encoding/json agree.
+func AppendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
 				i++
 				continue
 			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
 			case '\n':
-				b = append(b, '\\', 'n')
+				dst = append(dst, '\\', 'n')
 			case '\r':
-				b = append(b, '\\', 'r')
+				dst = append(dst, '\\', 'r')
 			case '\t':
-				b = append(b, '\\', 't')
+				dst = append(dst, '\\', 't')
 			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
 			}
 			i++
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
 			start = i
 			continue
 		}
-		// U+2028 and U+2029 are valid JSON but break JavaScript readers.
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
 			i += size
 			start = i
 			continue
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
