@@ -162,7 +162,10 @@ publishes the lists to Cosmos DB, Blob Storage or local files, from which
 Results go to stdout; logs and progress to stderr. Progress bars appear only on a
 terminal; off a terminal (cron, CI) every log line is one JSON object, unless
 --log-format text.`,
-		Example: `  recs synth --preset ml-100k -o ratings.csv
+		Example: `  recs train --movielens 100k --report          # the whole job, one command
+  recs serve --from runs/latest                   # the API over its result
+
+  recs synth --preset ml-100k -o ratings.csv
   recs ingest ratings.csv -o ratings.parquet
   recs split ratings.parquet -o split/ --method stratified --by item
   recs fit split/train.parquet -o model/ --rank 10 --reg 0.05 --max-iter 15`,
