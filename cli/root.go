@@ -163,7 +163,7 @@ Results go to stdout; logs and progress to stderr. Progress bars appear only on 
 terminal; off a terminal (cron, CI) every log line is one JSON object, unless
 --log-format text.`,
 		Example: `  recs train --movielens 100k --report          # the whole job, one command
-  recs serve --from runs/latest                   # the API over its result
+  recs serve --from runs/latest                 # the API over its result
 
   recs synth --preset ml-100k -o ratings.csv
   recs ingest ratings.csv -o ratings.parquet
