@@ -10,16 +10,15 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/recs-dev/recs/export"
 	"github.com/recs-dev/recs/internal/azure"
 	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/internal/progress"
 	"github.com/recs-dev/recs/toplist"
 )
 
@@ -336,77 +335,13 @@ func countJSONLLists(path string) int64 {
 	return n - 1 // the header
 }
 
-// showExportProgress draws a bar with documents/s, retries and ETA on a
-// terminal, or logs progress every few seconds otherwise. It returns the
-// function that stops it.
+// showExportProgress draws a bar with documents/s, retries, throttles and
+// ETA on a terminal, or logs progress every few seconds otherwise. It
+// returns the function that stops it.
 func showExportProgress(env *Env, to string, total int64, live *export.Counters) func() {
-	if env.Quiet {
-		return func() {}
-	}
-	if !env.ErrIsTTY || env.LogFormat == "json" {
-		r := env.Progress("export to "+to, total)
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(500 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-done:
-					return
-				case <-t.C:
-					r.Set(live.Documents.Load() + live.Skipped.Load())
-				}
-			}
-		}()
-		return func() {
-			close(done)
-			wg.Wait()
-			r.Set(live.Documents.Load() + live.Skipped.Load())
-			r.Done()
-		}
-	}
-	max := total
-	if max <= 0 {
-		max = -1
-	}
-	bar := progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(env.Err),
-		progressbar.OptionSetDescription(to),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("docs"),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSpinnerType(14),
-	)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	draw := func() {
-		bar.Describe(fmt.Sprintf("%s  %d retries  %d throttles", to, live.Retries.Load(), live.Throttles.Load()))
-		bar.Set64(live.Documents.Load() + live.Skipped.Load())
-	}
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(150 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				draw()
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-		draw()
-		bar.Finish()
-	}
+	r := env.ProgressWith("export to "+to, total, progress.Options{Unit: "docs", Poll: func() (int64, string) {
+		return live.Documents.Load() + live.Skipped.Load(),
+			fmt.Sprintf("%d retries  %d throttles", live.Retries.Load(), live.Throttles.Load())
+	}})
+	return r.Done
 }

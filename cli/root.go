@@ -68,12 +68,17 @@ type Env struct {
 
 // Progress starts a progress reporter for desc suited to the environment.
 func (e *Env) Progress(desc string, total int64) *progress.Reporter {
-	return progress.Start(e.progressMode(), e.Err, e.Log, desc, total)
+	return e.ProgressWith(desc, total, progress.Options{})
 }
 
 // ProgressBytes is Progress for work counted in bytes.
 func (e *Env) ProgressBytes(desc string, total int64) *progress.Reporter {
-	return progress.StartBytes(e.progressMode(), e.Err, e.Log, desc, total)
+	return e.ProgressWith(desc, total, progress.Options{Bytes: true})
+}
+
+// ProgressWith is Progress with options (units, polling).
+func (e *Env) ProgressWith(desc string, total int64, o progress.Options) *progress.Reporter {
+	return progress.StartWith(e.progressMode(), e.Err, e.Log, desc, total, o)
 }
 
 func (e *Env) progressMode() progress.Mode {

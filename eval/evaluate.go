@@ -126,6 +126,17 @@ func (n *normalized) relevant(r float32) bool {
 	return n.RelevanceThreshold == nil || float64(r) >= *n.RelevanceThreshold
 }
 
+// countRelevant returns how many of a user's test ratings are relevant.
+func (n *normalized) countRelevant(vals []float32) int {
+	c := 0
+	for _, v := range vals {
+		if n.relevant(v) {
+			c++
+		}
+	}
+	return c
+}
+
 // testStats fills the test counts and checks the test set is usable.
 func testStats(d *Document, test *ratings.Table, name string) error {
 	if test == nil || test.Len() == 0 {
@@ -274,12 +285,7 @@ func EvaluateModel(ctx context.Context, m *als.Model, train, test *ratings.Table
 		if len(cols) == 0 {
 			continue
 		}
-		rel := 0
-		for _, v := range vals {
-			if n.relevant(v) {
-				rel++
-			}
-		}
+		rel := n.countRelevant(vals)
 		d.Counts.BelowThresholdRows += len(cols) - rel
 		if u := mp.Users[tu]; u >= 0 && rel > 0 {
 			testOf[u] = int32(tu)
@@ -514,12 +520,7 @@ func EvaluatePredictions(ctx context.Context, p *Predictions, train, test *ratin
 		if len(cols) == 0 {
 			continue
 		}
-		rel := 0
-		for _, v := range vals {
-			if n.relevant(v) {
-				rel++
-			}
-		}
+		rel := n.countRelevant(vals)
 		d.Counts.BelowThresholdRows += len(cols) - rel
 		u := tUsers[tu]
 		if u < 0 || rel == 0 {

@@ -148,6 +148,7 @@ func TestTrainFromBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// 6000: smallData asks synth for exactly 6000 ratings.
 	if in := res.Manifest.Inputs; len(in) != 1 || in[0].Source != url || in[0].Rows != 6000 {
 		t.Errorf("inputs %+v, want %s with 6000 rows", in, url)
 	}

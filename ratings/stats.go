@@ -1,6 +1,7 @@
 package ratings
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -115,7 +116,7 @@ func (t *Table) Summary() Summary {
 		}
 	}
 	if !tooMany && len(others) <= MaxDistinctRatings {
-		slices.SortFunc(others, func(a, b Bin) int { return cmpFloat(a.Lo, b.Lo) })
+		slices.SortFunc(others, func(a, b Bin) int { return cmp.Compare(a.Lo, b.Lo) })
 		s.Histogram = others
 	} else {
 		s.Histogram = equalWidthHistogram(t.Ratings, lo, hi)
@@ -127,16 +128,6 @@ func (t *Table) Summary() Summary {
 		}
 	}
 	return s
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func equalWidthHistogram(ratings []float32, lo, hi float64) []Bin {

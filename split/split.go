@@ -1,6 +1,7 @@
 package split
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -245,7 +246,7 @@ func sortByTime(times []int64, rows []int32, buf *[]timeRow) {
 		tr = append(tr, timeRow{times[r], r})
 	}
 	slices.SortFunc(tr, func(a, b timeRow) int {
-		if c := cmpInt64(a.t, b.t); c != 0 {
+		if c := cmp.Compare(a.t, b.t); c != 0 {
 			return c
 		}
 		return int(a.r - b.r)
@@ -260,16 +261,6 @@ func sortByTime(times []int64, rows []int32, buf *[]timeRow) {
 type timeRow struct {
 	t int64
 	r int32
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // stratify groups the rows, drops small groups, orders each group with
@@ -326,16 +317,7 @@ func groupRows(t *ratings.Table, by By) (groups, error) {
 	if n > math.MaxInt32 {
 		return groups{}, fmt.Errorf("split: %d rows: at most %d supported", n, math.MaxInt32)
 	}
-	var key []int32
-	var ng int
-	switch by {
-	case ByUser:
-		key, ng = t.Users, t.NumUsers()
-	case ByItem:
-		key, ng = t.Items, t.NumItems()
-	default:
-		panic(fmt.Sprintf("split: invalid By %d", int(by)))
-	}
+	key, ng := groupKey(t, by)
 	start := make([]int, ng+1)
 	for _, k := range key {
 		start[k+1]++
@@ -423,16 +405,7 @@ func MinRatings(t *ratings.Table, min int, by By) *ratings.Table {
 	if min <= 1 {
 		return t
 	}
-	var key []int32
-	var ng int
-	switch by {
-	case ByUser:
-		key, ng = t.Users, t.NumUsers()
-	case ByItem:
-		key, ng = t.Items, t.NumItems()
-	default:
-		panic(fmt.Sprintf("split: invalid By %d", int(by)))
-	}
+	key, ng := groupKey(t, by)
 	count := make([]int, ng)
 	for _, k := range key {
 		count[k]++
@@ -501,4 +474,16 @@ func known(trainIdx []int32, trainIDs, testIDs []string, lookup func(string) (in
 
 func sameSlice(a, b []string) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// groupKey returns each row's group (its user or item index) and the
+// number of groups.
+func groupKey(t *ratings.Table, by By) (key []int32, n int) {
+	switch by {
+	case ByUser:
+		return t.Users, t.NumUsers()
+	case ByItem:
+		return t.Items, t.NumItems()
+	}
+	panic(fmt.Sprintf("split: invalid By %d", int(by)))
 }

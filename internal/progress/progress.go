@@ -36,25 +36,42 @@ type Reporter struct {
 	bar      *progressbar.ProgressBar
 	log      *slog.Logger
 	start    time.Time
+	poll     func() (int64, string)
+}
+
+// Options refine a Reporter.
+type Options struct {
+	// Bytes shows sizes and throughput in B, kB, MB.
+	Bytes bool
+	// Unit names what is counted on the bar ("docs"); "" means "it".
+	Unit string
+	// Poll, when set, is called at every tick instead of relying on Add
+	// and Set: it returns the units done so far and a short note (retries,
+	// throttles) shown beside the description.
+	Poll func() (done int64, note string)
 }
 
 // Start begins reporting task desc of total units (total <= 0: unknown).
 // w is the terminal for Bar mode; logger receives Log-mode lines.
 func Start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64) *Reporter {
-	return start(mode, w, logger, desc, total, false)
+	return StartWith(mode, w, logger, desc, total, Options{})
 }
 
-// StartBytes is Start for a task counted in bytes: the bar shows sizes
-// and throughput in B, kB, MB.
+// StartBytes is Start for a task counted in bytes.
 func StartBytes(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64) *Reporter {
-	return start(mode, w, logger, desc, total, true)
+	return StartWith(mode, w, logger, desc, total, Options{Bytes: true})
 }
 
-func start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64, bytes bool) *Reporter {
+// StartWith is Start with options.
+func StartWith(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64, o Options) *Reporter {
 	if mode == Quiet {
 		return nil
 	}
-	r := &Reporter{desc: desc, stop: make(chan struct{}), log: logger, start: time.Now()}
+	r := &Reporter{desc: desc, stop: make(chan struct{}), log: logger, start: time.Now(), poll: o.Poll}
+	unit := o.Unit
+	if unit == "" {
+		unit = "it"
+	}
 	r.total.Store(total)
 	every := LogEvery
 	if mode == Bar {
@@ -67,7 +84,8 @@ func start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64
 			progressbar.OptionSetDescription(desc),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
-			progressbar.OptionShowBytes(bytes),
+			progressbar.OptionShowBytes(o.Bytes),
+			progressbar.OptionSetItsString(unit),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
@@ -93,14 +111,26 @@ func start(mode Mode, w io.Writer, logger *slog.Logger, desc string, total int64
 }
 
 func (r *Reporter) draw() {
+	note := ""
+	if r.poll != nil {
+		var n int64
+		n, note = r.poll()
+		r.n.Store(n)
+	}
 	n := r.n.Load()
 	if r.bar != nil {
+		if note != "" {
+			r.bar.Describe(r.desc + "  " + note)
+		}
 		r.bar.Set64(n)
 		return
 	}
 	if r.log != nil {
-		r.log.Info("progress", "task", r.desc, "done", n, "total", r.total.Load(),
-			"elapsed_s", time.Since(r.start).Seconds())
+		args := []any{"task", r.desc, "done", n, "total", r.total.Load(), "elapsed_s", time.Since(r.start).Seconds()}
+		if note != "" {
+			args = append(args, "note", note)
+		}
+		r.log.Info("progress", args...)
 	}
 }
 
@@ -135,6 +165,10 @@ func (r *Reporter) Done() {
 	}
 	close(r.stop)
 	r.wg.Wait()
+	if r.poll != nil {
+		n, _ := r.poll()
+		r.n.Store(n)
+	}
 	if r.bar != nil {
 		r.bar.Set64(r.n.Load())
 		r.bar.Finish()
