@@ -110,7 +110,7 @@ func Fit(ctx context.Context, train *ratings.Table, p Params, opts ...Option) (*
 		return nil, err
 	}
 	p = p.normalized()
-	cfg := config{kern: active}
+	cfg := config{kern: activeKernels()}
 	for _, o := range opts {
 		o(&cfg)
 	}

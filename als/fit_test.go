@@ -409,10 +409,11 @@ func TestNonnegative(t *testing.T) {
 }
 
 func kernelSets() []*kernels {
-	if active != &goKernels {
-		return []*kernels{&goKernels, active}
+	var ks []*kernels
+	for _, n := range KernelTiers() {
+		ks = append(ks, tiers[n])
 	}
-	return []*kernels{&goKernels}
+	return ks
 }
 
 // TestHugeRatingError: a rating near float32's limit (3e38) gives item

@@ -1,11 +1,19 @@
 package als
 
-import "math"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+)
 
-// The numerical kernels of the solvers. Each has a portable Go version
-// (the *Go functions below) and, on amd64 with AVX-512, an assembly version
-// selected at start-up (kernels_amd64.go). TestKernelsAgree checks that both
-// give the same results to a stated tolerance.
+// The numerical kernels of the solvers come in tiers, one per instruction
+// set: the portable reference tier built on gonum (kernels_gonum.go), and
+// assembly tiers for the CPUs that have the instructions (AVX-512 and
+// AVX2+FMA on amd64, NEON on arm64), each registered by its own file when
+// the CPU supports it. The fastest tier the CPU supports is used unless
+// UseKernels picks another; TestTiersAgree checks every supported tier
+// against the gonum one.
 //
 // Conventions: factor matrices are row-major float32 with a row stride S, a
 // multiple of 16 at least the number of unknowns; the columns past the
@@ -67,25 +75,67 @@ func packedLen(k int) int { return k * (k + 1) / 2 * lanes }
 // stride returns the padded row length for k unknowns: a multiple of 16.
 func stride(k int) int { return (k + 15) &^ 15 }
 
-var goKernels = kernels{
-	name:       "go",
-	gatherRows: gatherRowsGo,
-	gramLower:  gramLowerGo,
-	cholBatch:  cholBatchGo,
-	solveBatch: solveBatchGo,
-	copyRows:   copyRowsGo,
-	dotRows:    dotRowsGo,
-	axpyRows:   axpyRowsGo,
-	cgPass:     cgPassGo,
-	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32) {
-		copyRowsGo(dst, src, s, idx, pf)
-		cgPassGo(dst, len(idx), s, p, w, a, out1, out2, q)
-	},
+// tierOrder lists every tier's name, fastest first.
+var tierOrder = []string{"avx512", "avx2", "neon", "gonum"}
+
+// tiers holds the tiers this CPU supports, by name; the files of the
+// assembly tiers add theirs in init when the CPU has the instructions.
+var tiers = map[string]*kernels{"gonum": &gonumKernels}
+
+// chosen is the tier UseKernels picked; nil means the fastest supported.
+var chosen atomic.Pointer[kernels]
+
+// activeKernels returns the kernel set Fit uses.
+func activeKernels() *kernels {
+	if k := chosen.Load(); k != nil {
+		return k
+	}
+	return best()
 }
 
-// active is the kernel set used by Fit; kernels_amd64.go replaces it when
-// the CPU has AVX-512.
-var active = &goKernels
+func best() *kernels {
+	for _, n := range tierOrder {
+		if k := tiers[n]; k != nil {
+			return k
+		}
+	}
+	return &gonumKernels
+}
+
+// KernelTiers returns the names of the kernel tiers this CPU supports,
+// fastest first; the last is always "gonum", the portable reference.
+func KernelTiers() []string {
+	var out []string
+	for _, n := range tierOrder {
+		if tiers[n] != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Kernels returns the name of the tier Fit uses.
+func Kernels() string { return activeKernels().name }
+
+// UseKernels makes Fit use the named tier: one of KernelTiers, or "" or
+// "auto" for the fastest. A tier the CPU lacks is an error naming those it
+// has. It is meant to be called once at start-up, before any Fit: fits
+// already running keep the tier they started with.
+func UseKernels(name string) error {
+	if name == "" || name == "auto" {
+		chosen.Store(nil)
+		return nil
+	}
+	k := tiers[name]
+	if k == nil {
+		if !slices.Contains(tierOrder, name) {
+			return fmt.Errorf("unknown kernel tier %q (tiers: %s, or auto)", name, strings.Join(tierOrder, ", "))
+		}
+		return fmt.Errorf("kernel tier %q needs instructions this CPU lacks (it supports: %s)", name, strings.Join(KernelTiers(), ", "))
+	}
+	chosen.Store(k)
+	return nil
+}
 
 func gatherRowsGo(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, _ []int32) {
 	rhs = rhs[:s]
@@ -105,147 +155,12 @@ func gatherRowsGo(dst []float64, src []float32, s int, idx []int32, scale, tgt, 
 	}
 }
 
-func gramLowerGo(c, b []float64, m, s int, zero bool) {
-	if zero {
-		for r := 0; r < s; r++ {
-			clear(c[r*s : r*s+r+1])
-		}
-	}
-	j := 0
-	for ; j+4 <= m; j += 4 {
-		b0 := b[j*s : j*s+s]
-		b1 := b[(j+1)*s : (j+1)*s+s]
-		b2 := b[(j+2)*s : (j+2)*s+s]
-		b3 := b[(j+3)*s : (j+3)*s+s]
-		for r := 0; r < s; r++ {
-			x0, x1, x2, x3 := b0[r], b1[r], b2[r], b3[r]
-			row := c[r*s : r*s+r+1]
-			for q := range row {
-				row[q] += x0*b0[q] + x1*b1[q] + x2*b2[q] + x3*b3[q]
-			}
-		}
-	}
-	for ; j < m; j++ {
-		b0 := b[j*s : j*s+s]
-		for r := 0; r < s; r++ {
-			x0 := b0[r]
-			row := c[r*s : r*s+r+1]
-			for q := range row {
-				row[q] += x0 * b0[q]
-			}
-		}
-	}
-}
-
-func cholBatchGo(a, inv []float64, k int) {
-	var acc [lanes]float64
-	for j := 0; j < k; j++ {
-		rj := packedIndex(j, 0)
-		for i := j; i < k; i++ {
-			ri := packedIndex(i, 0)
-			copy(acc[:], a[ri+j*lanes:ri+j*lanes+lanes])
-			for q := 0; q < j; q++ {
-				x := a[ri+q*lanes : ri+q*lanes+lanes]
-				y := a[rj+q*lanes : rj+q*lanes+lanes]
-				for l := range acc {
-					acc[l] -= x[l] * y[l]
-				}
-			}
-			out := a[ri+j*lanes : ri+j*lanes+lanes]
-			if i == j {
-				d := inv[j*lanes : j*lanes+lanes]
-				for l := range acc {
-					s := math.Sqrt(acc[l])
-					out[l] = s
-					d[l] = 1 / s
-				}
-				continue
-			}
-			d := inv[j*lanes : j*lanes+lanes]
-			for l := range acc {
-				out[l] = acc[l] * d[l]
-			}
-		}
-	}
-}
-
-func solveBatchGo(a, inv, b []float64, k int) {
-	// Forward: L·y = b.
-	for i := 0; i < k; i++ {
-		ri := packedIndex(i, 0)
-		y := b[i*lanes : i*lanes+lanes]
-		for q := 0; q < i; q++ {
-			x := a[ri+q*lanes : ri+q*lanes+lanes]
-			z := b[q*lanes : q*lanes+lanes]
-			for l := range y {
-				y[l] -= x[l] * z[l]
-			}
-		}
-		d := inv[i*lanes : i*lanes+lanes]
-		for l := range y {
-			y[l] *= d[l]
-		}
-	}
-	// Backward: Lᵀ·x = y, row by row of L (x_i final, then removed from
-	// the rows above).
-	for i := k - 1; i >= 0; i-- {
-		ri := packedIndex(i, 0)
-		x := b[i*lanes : i*lanes+lanes]
-		d := inv[i*lanes : i*lanes+lanes]
-		for l := range x {
-			x[l] *= d[l]
-		}
-		for q := 0; q < i; q++ {
-			w := a[ri+q*lanes : ri+q*lanes+lanes]
-			z := b[q*lanes : q*lanes+lanes]
-			for l := range z {
-				z[l] -= w[l] * x[l]
-			}
-		}
-	}
-}
-
 func copyRowsGo(dst, src []float32, s int, idx, _ []int32) {
 	for j, r := range idx {
 		copy(dst[j*s:j*s+s], src[int(r)*s:int(r)*s+s])
 	}
 }
 
-func dotRowsGo(q, b []float32, m, s int, p []float32) {
-	p = p[:s]
-	for j := 0; j < m; j++ {
-		row := b[j*s : j*s+s]
-		var s0, s1, s2, s3 float32
-		c := 0
-		for ; c+4 <= s; c += 4 {
-			s0 += row[c] * p[c]
-			s1 += row[c+1] * p[c+1]
-			s2 += row[c+2] * p[c+2]
-			s3 += row[c+3] * p[c+3]
-		}
-		for ; c < s; c++ {
-			s0 += row[c] * p[c]
-		}
-		q[j] = (s0 + s1) + (s2 + s3)
-	}
-}
-
-func axpyRowsGo(out, b []float32, m, s int, coef []float32) {
-	out = out[:s]
-	for j := 0; j < m; j++ {
-		row := b[j*s : j*s+s]
-		w := coef[j]
-		for c, v := range row {
-			out[c] += w * v
-		}
-	}
-}
-
-func cgPassGo(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
-	cgPassRows(dotRowsGo, axpyRowsGo, b, m, s, p, w, a, out1, out2, q)
-}
-
-// cgPassRows is cgPass from dotRows and axpyRows.
 func cgPassRows(dot func(q, b []float32, m, s int, p []float32), axpy func(out, b []float32, m, s int, coef []float32),
 	b []float32, m, s int, p, w, a, out1, out2, q []float32) {
 	q = q[:m]

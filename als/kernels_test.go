@@ -6,24 +6,27 @@ import (
 	"testing"
 )
 
-// TestKernelsAgree checks every kernel of the active set against the
-// portable Go versions on random inputs of several shapes. The tolerance
-// is relative to the magnitudes involved: the two differ only in the order
-// of additions and in fused multiply-adds (float64: 1e-12; float32 sums of
-// up to 128 products: 1e-5).
-func TestKernelsAgree(t *testing.T) {
-	if active == &goKernels {
-		t.Skip("no assembly kernels on this machine")
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for _, s := range []int{16, 32, 48, 64, 80, 128} {
-		for _, m := range []int{0, 1, 3, 8, 33} {
-			testGatherGram(t, rng, active, s, m)
-			testDotAxpy(t, rng, active, s, m)
-		}
-	}
-	for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 10, 16, 17, 33, 64, 65} {
-		testChol(t, rng, active, k)
+// TestTiersAgree checks every kernel of every tier this CPU supports
+// against the gonum reference tier on random inputs of several shapes
+// (the gonum tier itself is checked too: its solves against the residual
+// of A·x = b). The tolerance is relative to the magnitudes involved: the
+// tiers differ only in the order of additions and in fused multiply-adds
+// (float64: 1e-12; float32 sums of up to 128 products: 1e-5).
+func TestTiersAgree(t *testing.T) {
+	for _, name := range KernelTiers() {
+		t.Run(name, func(t *testing.T) {
+			kern := tiers[name]
+			rng := rand.New(rand.NewPCG(1, 2))
+			for _, s := range []int{16, 32, 48, 64, 80, 128} {
+				for _, m := range []int{0, 1, 3, 8, 33} {
+					testGatherGram(t, rng, kern, s, m)
+					testDotAxpy(t, rng, kern, s, m)
+				}
+			}
+			for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 10, 16, 17, 33, 64, 65} {
+				testChol(t, rng, kern, k)
+			}
+		})
 	}
 }
 
@@ -49,7 +52,7 @@ func testGatherGram(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 			rhs2[c] = float64(c)
 		}
 		pf := idx[min(1, m):]
-		goKernels.gatherRows(dst1, src, s, idx, sc, tgt, rhs1, nil)
+		gonumKernels.gatherRows(dst1, src, s, idx, sc, tgt, rhs1, nil)
 		kern.gatherRows(dst2, src, s, idx, sc, tgt, rhs2, pf)
 		for i := range dst1 {
 			if dst1[i] != dst2[i] {
@@ -67,7 +70,7 @@ func testGatherGram(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 				c1[i] = float64(i % 7)
 				c2[i] = c1[i]
 			}
-			goKernels.gramLower(c1, dst1, m, s, zero)
+			gonumKernels.gramLower(c1, dst1, m, s, zero)
 			kern.gramLower(c2, dst1, m, s, zero)
 			for i := 0; i < s; i++ {
 				for j := 0; j <= i; j++ {
@@ -94,7 +97,7 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 	for j := range idx {
 		idx[j] = int32(rng.IntN(max(m, 1)))
 	}
-	goKernels.copyRows(c1, b, s, idx, nil)
+	gonumKernels.copyRows(c1, b, s, idx, nil)
 	kern.copyRows(c2, b, s, idx, idx[min(2, m):])
 	for i := range c1 {
 		if c1[i] != c2[i] {
@@ -102,7 +105,7 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 		}
 	}
 	q1, q2 := make([]float32, m), make([]float32, m)
-	goKernels.dotRows(q1, b, m, s, p)
+	gonumKernels.dotRows(q1, b, m, s, p)
 	kern.dotRows(q2, b, m, s, p)
 	for j := range q1 {
 		if !close64(float64(q1[j]), float64(q2[j]), 1e-5*float64(s)) {
@@ -123,7 +126,7 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 				outs[i][c] = float32(c % 5)
 			}
 		}
-		goKernels.cgPass(b, m, s, p, w, av, outs[0], outs[1], make([]float32, m))
+		gonumKernels.cgPass(b, m, s, p, w, av, outs[0], outs[1], make([]float32, m))
 		kern.cgPass(b, m, s, p, w, av, outs[2], outs[3], make([]float32, m))
 		for c := 0; c < s; c++ {
 			if !close64(float64(outs[0][c]), float64(outs[2][c]), 1e-5*float64(s*(m+1))) ||
@@ -142,7 +145,7 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 		g1, g2 := make([]float32, s), make([]float32, s)
 		h1, h2 := make([]float32, s), make([]float32, s)
 		dst := make([]float32, m*s)
-		goKernels.cgPass(rev, m, s, p, w, av, g1, h1, make([]float32, m))
+		gonumKernels.cgPass(rev, m, s, p, w, av, g1, h1, make([]float32, m))
 		kern.cgGather(dst, b, s, idx, idx[min(3, m):], p, w, av, g2, h2, make([]float32, m))
 		for c := 0; c < s; c++ {
 			if !close64(float64(g1[c]), float64(g2[c]), 1e-5*float64(s*(m+1))) ||
@@ -160,7 +163,7 @@ func testDotAxpy(t *testing.T, rng *rand.Rand, kern *kernels, s, m int) {
 	for i := range o1 {
 		o1[i], o2[i] = float32(i), float32(i)
 	}
-	goKernels.axpyRows(o1, b, m, s, q1)
+	gonumKernels.axpyRows(o1, b, m, s, q1)
 	kern.axpyRows(o2, b, m, s, q1)
 	for c := range o1 {
 		if !close64(float64(o1[c]), float64(o2[c]), 1e-5*float64(s*(m+1))) {
@@ -203,8 +206,8 @@ func testChol(t *testing.T, rng *rand.Rand, kern *kernels, k int) {
 	b2 := append([]float64(nil), b1...)
 	rhs := append([]float64(nil), b1...)
 	inv1, inv2 := make([]float64, k*lanes), make([]float64, k*lanes)
-	goKernels.cholBatch(a1, inv1, k)
-	goKernels.solveBatch(a1, inv1, b1, k)
+	gonumKernels.cholBatch(a1, inv1, k)
+	gonumKernels.solveBatch(a1, inv1, b1, k)
 	kern.cholBatch(a2, inv2, k)
 	kern.solveBatch(a2, inv2, b2, k)
 	for l := 0; l < 7; l++ {

@@ -156,7 +156,7 @@ func runFit(ctx context.Context, env *Env, opts *fitOptions) error {
 	pr.total = train.ActiveUsers() + train.ActiveItems()
 	fitOpts = append(fitOpts, als.WithCallback(pr.iteration), als.WithProgress(pr.progress))
 	env.Log.Info("fitting", "rank", p.Rank, "max_iter", p.MaxIter, "reg", p.Reg, "implicit", p.Implicit,
-		"alpha", p.Alpha, "solver", p.Solver, "threads", p.Threads)
+		"alpha", p.Alpha, "solver", p.Solver, "threads", p.Threads, "kernels", als.Kernels())
 	start := time.Now()
 	pr.start(1)
 	m, err := als.Fit(ctx, train, p, fitOpts...)

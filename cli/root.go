@@ -17,9 +17,23 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/internal/progress"
+	"github.com/recs-dev/recs/topk"
 )
+
+// useKernels applies $RECS_KERNELS: "" or "auto" picks the fastest kernels
+// the CPU supports, a tier name forces that tier in both als and topk.
+func useKernels(name string) error {
+	if err := als.UseKernels(name); err != nil {
+		return usagef("RECS_KERNELS: %v", err)
+	}
+	if err := topk.UseKernel(name); err != nil {
+		return usagef("RECS_KERNELS: %v", err)
+	}
+	return nil
+}
 
 // Exit codes. Keep in step with exitCodeHelp and the README.
 const (
@@ -166,7 +180,11 @@ publishes the lists to Cosmos DB, Blob Storage or local files, from which
 
 Results go to stdout; logs and progress to stderr. Progress bars appear only on a
 terminal; off a terminal (cron, CI) every log line is one JSON object, unless
---log-format text.`,
+--log-format text.
+
+The numerical kernels (ALS solves, top-k scoring) are chosen for the CPU at start:
+AVX-512, AVX2+FMA, NEON or the portable gonum tier. RECS_KERNELS=avx512|avx2|neon|gonum
+forces one the CPU supports; 'recs version' says which runs.`,
 		Example: `  recs train --movielens 100k --report          # the whole job, one command
   recs serve --from runs/latest                 # the API over its result
 
@@ -177,7 +195,12 @@ terminal; off a terminal (cron, CI) every log line is one JSON object, unless
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		Version:           version(),
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return env.setupLog() },
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := env.setupLog(); err != nil {
+				return err
+			}
+			return useKernels(os.Getenv("RECS_KERNELS"))
+		},
 	}
 	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodeHelp)
 	root.SetIn(env.In)
@@ -210,10 +233,13 @@ terminal; off a terminal (cron, CI) every log line is one JSON object, unless
 	root.AddCommand(&cobra.Command{
 		Use:     "version",
 		Short:   "Print the version of recs",
-		Example: `  recs version`,
+		Example: `  recs version
+  RECS_KERNELS=gonum recs version     # the portable kernels, whatever the CPU`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(env.Out, "recs %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+			fmt.Fprintf(env.Out, "kernels: als %s (this CPU: %s), topk %s (this CPU: %s)\n",
+				als.Kernels(), strings.Join(als.KernelTiers(), ", "), topk.KernelName(), strings.Join(topk.KernelTiers(), ", "))
 			return nil
 		},
 	})

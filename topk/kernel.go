@@ -1,5 +1,11 @@
 package topk
 
+import (
+	"fmt"
+	"strings"
+	"sync/atomic"
+)
+
 // A kernel scores one tile: mr users against one panel of nr items, over the
 // full rank, and reports which groups of g lanes hold a score above the
 // user's threshold.
@@ -30,12 +36,52 @@ var generic = &kernel{name: "generic", mr: 4, nr: 4, g: 4, tile: tileGeneric}
 // first is used. Set by init in the architecture's file.
 var kernels = []*kernel{generic}
 
-// best returns the kernel Each uses.
-func best() *kernel { return kernels[0] }
+// chosen is the kernel UseKernel picked; nil means the fastest.
+var chosen atomic.Pointer[kernel]
 
-// KernelName returns the name of the scoring kernel selected for this
-// machine: "avx512", "avx2" or "generic".
+// best returns the kernel Each uses.
+func best() *kernel {
+	if k := chosen.Load(); k != nil {
+		return k
+	}
+	return kernels[0]
+}
+
+// KernelName returns the name of the scoring kernel Each uses: "avx512",
+// "avx2", "neon" or "generic".
 func KernelName() string { return best().name }
+
+// KernelTiers returns the names of the kernels this CPU supports, fastest
+// first; the last is always "generic", the portable one.
+func KernelTiers() []string {
+	out := make([]string, len(kernels))
+	for i, k := range kernels {
+		out[i] = k.name
+	}
+	return out
+}
+
+// UseKernel makes Each use the named kernel: one of KernelTiers, "" or
+// "auto" for the fastest, or "gonum" for the portable one (the name of the
+// portable tier of package als; scoring has no gonum routine to call, so
+// the portable scalar kernel stands in). A kernel the CPU lacks is an
+// error. It is meant to be called once at start-up.
+func UseKernel(name string) error {
+	switch name {
+	case "", "auto":
+		chosen.Store(nil)
+		return nil
+	case "gonum":
+		name = generic.name
+	}
+	for _, k := range kernels {
+		if k.name == name {
+			chosen.Store(k)
+			return nil
+		}
+	}
+	return fmt.Errorf("scoring kernel %q is not available on this CPU (it supports: %s)", name, strings.Join(KernelTiers(), ", "))
+}
 
 func tileGeneric(a, b, c, thr []float32, rank int) uint32 {
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32

@@ -3,8 +3,8 @@
 #include "textflag.h"
 
 // AVX-512F kernels of the ALS solvers. See kernels.go for what each
-// computes; the Go versions there are the specification, and
-// TestKernelsAgree checks these against them.
+// computes; the gonum tier (kernels_gonum.go) is the reference, and
+// TestTiersAgree checks these against them.
 
 // func gramLowerAVX512(c, b []float64, m, s int, zero bool)
 //

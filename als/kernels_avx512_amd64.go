@@ -2,15 +2,11 @@
 
 package als
 
-import (
-	"os"
+import "golang.org/x/sys/cpu"
 
-	"golang.org/x/sys/cpu"
-)
-
-// The AVX-512 kernels (kernels_amd64.s) are used when the CPU and the OS
-// support AVX-512F, unless RECS_ALS_KERNELS=go asks for the portable ones.
-// Each is wrapped to check its slice lengths first: the assembly does not.
+// The AVX-512 tier (kernels_avx512_amd64.s), supported when the CPU and the
+// OS support AVX-512F. Each kernel is wrapped to check its slice lengths
+// first: the assembly does not.
 
 //go:noescape
 func gramLowerAVX512(c, b []float64, m, s int, zero bool)
@@ -146,7 +142,8 @@ func checkStride(s int) {
 }
 
 func init() {
-	if cpu.X86.HasAVX512F && os.Getenv("RECS_ALS_KERNELS") != "go" {
-		active = &avx512Kernels
+	// x/sys/cpu sets HasAVX512F only when the OS saves the ZMM registers.
+	if cpu.X86.HasAVX512F {
+		tiers["avx512"] = &avx512Kernels
 	}
 }
