@@ -192,9 +192,9 @@ forces one the CPU supports; 'recs version' says which runs.`,
   recs ingest ratings.csv -o ratings.parquet
   recs split ratings.parquet -o split/ --method stratified --by item
   recs fit split/train.parquet -o model/ --rank 10 --reg 0.05 --max-iter 15`,
-		SilenceErrors:     true,
-		SilenceUsage:      true,
-		Version:           version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       version(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			if err := env.setupLog(); err != nil {
 				return err
@@ -231,11 +231,11 @@ forces one the CPU supports; 'recs version' says which runs.`,
 		}
 	}
 	root.AddCommand(&cobra.Command{
-		Use:     "version",
-		Short:   "Print the version of recs",
+		Use:   "version",
+		Short: "Print the version of recs",
 		Example: `  recs version
   RECS_KERNELS=gonum recs version     # the portable kernels, whatever the CPU`,
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fmt.Fprintf(env.Out, "recs %s %s/%s %s\n", version(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 			fmt.Fprintf(env.Out, "kernels: als %s (this CPU: %s), topk %s (this CPU: %s)\n",
