@@ -202,7 +202,7 @@ func TestFitIDs(t *testing.T) {
 }
 
 // TestDeterministicAcrossThreads: the same seed gives bit-identical factors
-// for any thread count, for every solver.
+// for any thread count, for every solver, within each kernel tier.
 func TestDeterministicAcrossThreads(t *testing.T) {
 	tab := synthTable(3, 400, 150, 9000)
 	for _, p := range []Params{
@@ -212,29 +212,31 @@ func TestDeterministicAcrossThreads(t *testing.T) {
 		{Rank: 10, MaxIter: 3, Reg: 0.1, Seed: 9, Implicit: true, Alpha: 3, Solver: SolverCG},
 		{Rank: 6, MaxIter: 2, Reg: 0.1, Seed: 9, Nonnegative: true},
 	} {
-		var ref *Model
-		for _, th := range []int{1, 2, 3, 8} {
-			p.Threads = th
-			m, err := Fit(context.Background(), tab, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ref == nil {
-				ref = m
-				continue
-			}
-			for i := range m.UserFactors {
-				if math.Float32bits(m.UserFactors[i]) != math.Float32bits(ref.UserFactors[i]) {
-					t.Fatalf("%+v: threads %d: user factor %d = %v, threads 1 gave %v", p, th, i, m.UserFactors[i], ref.UserFactors[i])
+		for _, kern := range kernelSets() {
+			var ref *Model
+			for _, th := range []int{1, 2, 3, 8} {
+				p.Threads = th
+				m, err := Fit(context.Background(), tab, p, withKernels(kern))
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			for i := range m.ItemFactors {
-				if math.Float32bits(m.ItemFactors[i]) != math.Float32bits(ref.ItemFactors[i]) {
-					t.Fatalf("%+v: threads %d: item factor %d differs", p, th, i)
+				if ref == nil {
+					ref = m
+					continue
 				}
-			}
-			if m.ID != ref.ID {
-				t.Errorf("model id %s differs from %s", m.ID, ref.ID)
+				for i := range m.UserFactors {
+					if math.Float32bits(m.UserFactors[i]) != math.Float32bits(ref.UserFactors[i]) {
+						t.Fatalf("%s %+v: threads %d: user factor %d = %v, threads 1 gave %v", kern.name, p, th, i, m.UserFactors[i], ref.UserFactors[i])
+					}
+				}
+				for i := range m.ItemFactors {
+					if math.Float32bits(m.ItemFactors[i]) != math.Float32bits(ref.ItemFactors[i]) {
+						t.Fatalf("%s %+v: threads %d: item factor %d differs", kern.name, p, th, i)
+					}
+				}
+				if m.ID != ref.ID {
+					t.Errorf("model id %s differs from %s", m.ID, ref.ID)
+				}
 			}
 		}
 	}
