@@ -16,6 +16,7 @@ import (
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/internal/logfield"
 	"github.com/recs-dev/recs/internal/progress"
 )
 
@@ -241,7 +242,7 @@ func (f *fitProgress) progress(iter, done, total int) {
 
 // iteration is called after each iteration, from Fit's goroutine.
 func (f *fitProgress) iteration(it als.Iteration) error {
-	attrs := []any{"iter", it.Iter, "of", f.maxIter, "loss", it.Loss, "seconds", it.Duration.Seconds()}
+	attrs := []any{"iter", it.Iter, "of", f.maxIter, "loss", logfield.Sig(it.Loss), "seconds", logfield.Round3(it.Duration.Seconds())}
 	if it.TrainRMSE > 0 {
 		attrs = append(attrs, "train_rmse", it.TrainRMSE)
 	}

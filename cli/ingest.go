@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recs-dev/recs/internal/logfield"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -220,12 +222,10 @@ func runIngest(ctx context.Context, env *Env, opts *ingestOptions) error {
 	if err := ratings.WriteFile(opts.Output, t); err != nil {
 		return fmt.Errorf("writing %s: %w", opts.Output, err)
 	}
-	env.Log.Info("ingested", "output", opts.Output, "ratings", t.Len(), "read_s", round3(readTime.Seconds()),
-		"total_s", round3(time.Since(start).Seconds()))
+	env.Log.Info("ingested", "output", opts.Output, "ratings", t.Len(), "read_seconds", logfield.Round3(readTime.Seconds()),
+		"seconds", logfield.Round3(time.Since(start).Seconds()))
 	return printIngestSummary(env, opts, t.Summary(), rep, dedupe)
 }
-
-func round3(x float64) float64 { return float64(int64(x*1000+0.5)) / 1000 }
 
 // ingestSource is one source in the JSON summary.
 type ingestSource struct {

@@ -202,7 +202,7 @@ forces one the CPU supports; 'recs version' says which runs.`,
 			return useKernels(os.Getenv("RECS_KERNELS"))
 		},
 	}
-	root.SetUsageTemplate(root.UsageTemplate() + "\n" + exitCodeHelp)
+	root.SetUsageTemplate(usageTemplate(root))
 	root.SetIn(env.In)
 	root.SetOut(env.Out)
 	root.SetErr(env.Err)
@@ -211,7 +211,7 @@ forces one the CPU supports; 'recs version' says which runs.`,
 	if defFormat == "" {
 		defFormat = "auto"
 	}
-	root.PersistentFlags().StringVar(&env.LogFormat, "log-format", defFormat, "log format on stderr: text, json, or auto (text on a terminal, JSON lines otherwise) (default: $RECS_LOG_FORMAT, else auto)")
+	root.PersistentFlags().StringVar(&env.LogFormat, "log-format", defFormat, "log format on stderr: text, json, or auto (text on a terminal, JSON lines otherwise); $RECS_LOG_FORMAT sets the default")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 
 	names := make([]string, 0, len(commands))

@@ -13,6 +13,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/recs-dev/recs/internal/logfield"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -211,7 +213,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 		return err
 	}
 	env.Log.Info("loaded", "input", o.Input, "ratings", t.Len(), "users", t.NumUsers(), "items", t.NumItems(),
-		"seconds", roundSeconds(time.Since(start)))
+		"seconds", logfield.Seconds(time.Since(start)))
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -253,7 +255,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 		}
 		dropped = rowsIn - kept
 	}
-	env.Log.Info("split", "method", o.methodN, "parts", len(parts), "dropped", dropped, "seconds", roundSeconds(time.Since(start)))
+	env.Log.Info("split", "method", o.methodN, "parts", len(parts), "dropped", dropped, "seconds", logfield.Seconds(time.Since(start)))
 
 	if err := os.MkdirAll(o.OutDir, 0o755); err != nil {
 		return err
@@ -267,7 +269,7 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	if err := writeParts(ctx, paths, parts, o.OutputFormat); err != nil {
 		return err
 	}
-	env.Log.Info("wrote", "dir", o.OutDir, "files", len(paths), "seconds", roundSeconds(time.Since(start)))
+	env.Log.Info("wrote", "dir", o.OutDir, "files", len(paths), "seconds", logfield.Seconds(time.Since(start)))
 
 	res := splitResult{Input: o.Input, Method: o.methodN, By: o.by.String(), Ratios: o.ratios,
 		LeaveLast: o.LeaveLast, MinRatings: o.MinRatings, Ratings: rowsIn, Dropped: dropped}
@@ -292,8 +294,6 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	}
 	return printSplit(env.Out, res)
 }
-
-func roundSeconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
 
 // writeParts writes every part under a temporary name in its directory and
 // renames them into place only when all were written and synced: a failure

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recs-dev/recs/internal/logfield"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -21,7 +23,7 @@ type synthOptions struct {
 	Preset    string
 	Output    string
 	Format    string
-	Seed      uint64
+	Seed      int64
 	Users     int
 	Items     int
 	Ratings   int64
@@ -40,7 +42,7 @@ func (o *synthOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Preset, "preset", "ml-100k", "size like a MovieLens release: "+strings.Join(names, ", "))
 	fs.StringVarP(&o.Output, "output", "o", "", "file to write, - for stdout (required)")
 	fs.StringVar(&o.Format, "format", "", "udata, dat, csv or parquet (default: from the file extension; csv for stdout)")
-	fs.Uint64Var(&o.Seed, "seed", 42, "random seed: the same seed gives the same bytes")
+	fs.Int64Var(&o.Seed, "seed", 42, "random seed (≥ 0): the same seed gives the same bytes")
 	fs.IntVar(&o.Users, "users", 0, "number of users (default: the preset's)")
 	fs.IntVar(&o.Items, "items", 0, "number of items (default: the preset's)")
 	fs.Int64Var(&o.Ratings, "ratings", 0, "number of ratings (default: the preset's)")
@@ -78,8 +80,8 @@ atomically; formats are those 'recs ingest' reads.`,
 			if opts.Output == "" {
 				return usagef("missing -o FILE (- for stdout)")
 			}
-			if opts.Users < 0 || opts.Items < 0 || opts.Ratings < 0 || opts.Rank < 0 || opts.Noise < 0 {
-				return usagef("--users, --items, --ratings, --rank and --noise must not be negative")
+			if opts.Users < 0 || opts.Items < 0 || opts.Ratings < 0 || opts.Rank < 0 || opts.Noise < 0 || opts.Seed < 0 {
+				return usagef("--users, --items, --ratings, --rank, --noise and --seed must not be negative")
 			}
 			if _, err := synth.PresetConfig(opts.Preset); err != nil {
 				return usagef("--preset: %v", err)
@@ -103,7 +105,7 @@ atomically; formats are those 'recs ingest' reads.`,
 
 func runSynth(ctx context.Context, env *Env, opts *synthOptions) error {
 	c, _ := synth.PresetConfig(opts.Preset)
-	c.Seed = opts.Seed
+	c.Seed = uint64(opts.Seed)
 	if opts.Users > 0 {
 		c.Users = opts.Users
 	}
@@ -148,6 +150,6 @@ func runSynth(ctx context.Context, env *Env, opts *synthOptions) error {
 		}
 	}
 	env.Log.Info("synthesised", "output", opts.Output, "format", string(f), "users", c.Users, "items", c.Items,
-		"ratings", c.Ratings, "seed", c.Seed, "seconds", round3(time.Since(start).Seconds()))
+		"ratings", c.Ratings, "seed", c.Seed, "seconds", logfield.Round3(time.Since(start).Seconds()))
 	return nil
 }

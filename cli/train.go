@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/internal/progress"
 	"github.com/recs-dev/recs/pipeline"
 )
 
@@ -171,7 +172,9 @@ func runTrain(ctx context.Context, env *Env, opts *trainOptions, cfg pipeline.Co
 	hooks := pipeline.Hooks{
 		Log: env.Log,
 		Progress: func(desc string, total int64) pipeline.Progress {
-			return env.Progress(desc, total)
+			// Steps of a run are few and long (iterations, trials):
+			// elapsed time and estimate, no rate.
+			return env.ProgressWith(desc, total, progress.Options{NoRate: true})
 		},
 		Iteration: func(als.Iteration) {},
 	}

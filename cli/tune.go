@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/recs-dev/recs/internal/logfield"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -257,7 +259,7 @@ func runTune(ctx context.Context, env *Env, o *tuneOptions) error {
 		} else {
 			args = append(args, "error", r.Error)
 		}
-		env.Log.Info("trial", append(args, "fit_s", fmt.Sprintf("%.2f", r.FitSeconds), "done", done, "of", total)...)
+		env.Log.Info("trial", append(args, "seconds", logfield.Round3(r.FitSeconds), "done", done, "of", total)...)
 	}
 	res, err := tune.Run(ctx, train, space, opts)
 	bar.Done()

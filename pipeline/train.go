@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recs-dev/recs/internal/logfield"
+
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/ingest"
@@ -38,14 +40,16 @@ type Hooks struct {
 type Progress interface {
 	Add(n int64)
 	Set(n int64)
+	Note(s string) // a short note beside the description: the loss, say
 	Done()
 }
 
 type nopProgress struct{}
 
-func (nopProgress) Add(int64) {}
-func (nopProgress) Set(int64) {}
-func (nopProgress) Done()     {}
+func (nopProgress) Add(int64)   {}
+func (nopProgress) Set(int64)   {}
+func (nopProgress) Note(string) {}
+func (nopProgress) Done()       {}
 
 // Result is what a run produced.
 type Result struct {
@@ -152,7 +156,7 @@ func Run(ctx context.Context, cfg Config, version string, hooks Hooks) (*Result,
 	} else if len(removed) > 0 {
 		r.log.Info("pruned old runs", "removed", len(removed))
 	}
-	r.log.Info("run finished", "run", r.id, "dir", dir, "wall_s", r.man.Finished.Sub(r.man.Started).Seconds())
+	r.log.Info("run finished", "run", r.id, "dir", dir, "seconds", logfield.Seconds(r.man.Finished.Sub(r.man.Started)))
 	return res, nil
 }
 
@@ -311,8 +315,9 @@ func (r *run) fit(ctx context.Context) error {
 		als.WithValidation(r.test),
 		als.WithCallback(func(it als.Iteration) error {
 			bar.Set(int64(it.Iter))
-			r.log.Info("iteration", "iter", it.Iter, "loss", it.Loss, "metric", it.Metric,
-				"validation", it.Validation, "duration_s", it.Duration.Seconds())
+			bar.Note(fmt.Sprintf("loss %.6g", it.Loss))
+			r.log.Info("iteration", "iter", it.Iter, "of", p.MaxIter, "loss", logfield.Sig(it.Loss), "seconds", logfield.Seconds(it.Duration),
+				"metric", it.Metric, "validation", it.Validation)
 			if r.hooks.Iteration != nil {
 				r.hooks.Iteration(it)
 			}

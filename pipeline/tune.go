@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 
+	"github.com/recs-dev/recs/internal/logfield"
+
 	"github.com/recs-dev/recs/internal/atomicfile"
 	"github.com/recs-dev/recs/tune"
 )
@@ -38,8 +40,13 @@ func (r *run) tune(ctx context.Context) error {
 	bar := r.progress("tune", int64(max(c.Budget, 1)))
 	opts.OnTrial = func(rec tune.Record, done, total int) {
 		bar.Set(int64(done))
-		r.log.Info("trial", "id", rec.ID, "params", rec.Params.String(), c.Metric, rec.Metrics[c.Metric],
-			"error", rec.Error, "done", done, "of", total)
+		args := []any{"id", rec.ID, "rung", rec.Rung, "params", rec.Params.String()}
+		if rec.OK() {
+			args = append(args, c.Metric, rec.Metrics[c.Metric], "best_iter", rec.BestIter)
+		} else {
+			args = append(args, "error", rec.Error)
+		}
+		r.log.Info("trial", append(args, "seconds", logfield.Round3(rec.FitSeconds), "done", done, "of", total)...)
 	}
 	res, err := tune.Run(ctx, r.train, space, opts)
 	bar.Done()

@@ -76,7 +76,7 @@ for run in $(seq "$RUNS"); do
 	recs_read+=("$("$PYTHON" -c 'import json,sys
 for l in open(sys.argv[1]):
     l = json.loads(l)
-    if l.get("msg") == "ingested": print(l["read_s"])' "$ERRFILE")")
+    if l.get("msg") == "ingested": print(l["read_seconds"])' "$ERRFILE")")
 	recs_total+=("$WALL")
 	recs_rss+=("$RSS")
 	rows=$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["ratings"])' "$OUTFILE")

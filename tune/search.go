@@ -199,6 +199,23 @@ func better(a, b Record, metric string) bool {
 	return a.ID < b.ID
 }
 
+// Latest keeps, of each configuration, the record of the highest rung it
+// reached (successive halving fits a promoted configuration again with
+// more iterations; its earlier rungs are superseded), in the order given.
+func Latest(records []Record) []Record {
+	top := map[int]int{}
+	for _, r := range records {
+		top[r.Config] = max(top[r.Config], r.Rung)
+	}
+	var out []Record
+	for _, r := range records {
+		if r.Rung == top[r.Config] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // Leaderboard returns the records best first.
 func Leaderboard(records []Record, metric string) []Record {
 	out := append([]Record(nil), records...)
@@ -281,7 +298,7 @@ func Search(ctx context.Context, space Space, obj Objective, opts Options) (Resu
 		}
 	}
 	res.Trials, res.Resumed = all, s.resumed
-	best := Leaderboard(all, opts.Metric)
+	best := Leaderboard(Latest(all), opts.Metric)
 	if len(best) == 0 || !best[0].OK() {
 		msg := "no trials"
 		if len(best) > 0 {

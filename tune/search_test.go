@@ -188,6 +188,20 @@ func TestHalvingKeepsBestFraction(t *testing.T) {
 	if res.Best.Rung != 2 {
 		t.Errorf("best trial %d is in rung %d; with more iterations always better it must be in the last rung", res.Best.ID, res.Best.Rung)
 	}
+	// The leaderboard shows each of the 27 configurations once, at the
+	// highest rung it reached: 18 at rung 0, 6 at rung 1, 3 at rung 2.
+	var lb bytes.Buffer
+	if err := res.WriteLeaderboard(&lb, 0, []string{"rank"}); err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(lb.String()), "\n")[1:]
+	perRung := map[string]int{}
+	for _, row := range rows {
+		perRung[strings.Fields(row)[2]]++
+	}
+	if len(rows) != 27 || perRung["0"] != 18 || perRung["1"] != 6 || perRung["2"] != 3 {
+		t.Errorf("leaderboard has %d rows, by rung %v; want 27 rows, 18/6/3:\n%s", len(rows), perRung, lb.String())
+	}
 	// Configurations of later rungs keep the parameters they were drawn with.
 	first := map[int]Params{}
 	for _, rec := range byRung[0] {

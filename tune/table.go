@@ -72,9 +72,10 @@ func (r Result) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-// WriteLeaderboard prints the n best trials (all when n ≤ 0) as an aligned
-// table: rank, trial, rung, the parameters in varying (all when nil), the
-// optimised metric, the best iteration and the fit time.
+// WriteLeaderboard prints the n best configurations (all when n ≤ 0) as an
+// aligned table, each once, by its trial at the highest rung it reached
+// (Latest): rank, trial, rung, the parameters in varying (all when nil),
+// the optimised metric, the best iteration and the fit time.
 func (r Result) WriteLeaderboard(w io.Writer, n int, varying []string) error {
 	if varying == nil {
 		varying = ParamNames()
@@ -85,7 +86,7 @@ func (r Result) WriteLeaderboard(w io.Writer, n int, varying []string) error {
 		fmt.Fprintf(tw, "%s\t", name)
 	}
 	fmt.Fprintf(tw, "%s\tbest_iter\tfit_s\t\n", r.Metric)
-	for i, t := range Leaderboard(r.Trials, r.Metric) {
+	for i, t := range Leaderboard(Latest(r.Trials), r.Metric) {
 		if n > 0 && i == n {
 			break
 		}

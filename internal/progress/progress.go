@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+
+	"github.com/recs-dev/recs/internal/logfield"
 )
 
 // Mode says how progress is shown.
@@ -37,6 +39,7 @@ type Reporter struct {
 	log      *slog.Logger
 	start    time.Time
 	poll     func() (int64, string)
+	note     atomic.Pointer[string]
 }
 
 // Options refine a Reporter.
@@ -45,6 +48,10 @@ type Options struct {
 	Bytes bool
 	// Unit names what is counted on the bar ("docs"); "" means "it".
 	Unit string
+	// NoRate leaves the rate off the bar: for a few long steps
+	// (iterations, trials) a rate per second is noise; the bar still shows
+	// the count, the elapsed time and the estimate of the time left.
+	NoRate bool
 	// Poll, when set, is called at every tick instead of relying on Add
 	// and Set: it returns the units done so far and a short note (retries,
 	// throttles) shown beside the description.
@@ -79,18 +86,21 @@ func StartWith(mode Mode, w io.Writer, logger *slog.Logger, desc string, total i
 		if max <= 0 {
 			max = -1
 		}
-		r.bar = progressbar.NewOptions64(max,
+		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(desc),
 			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
 			progressbar.OptionShowBytes(o.Bytes),
 			progressbar.OptionSetItsString(unit),
 			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionThrottle(100 * time.Millisecond),
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionSpinnerType(14),
-		)
+		}
+		if !o.NoRate {
+			opts = append(opts, progressbar.OptionShowIts())
+		}
+		r.bar = progressbar.NewOptions64(max, opts...)
 		every = 150 * time.Millisecond
 	}
 	r.wg.Add(1)
@@ -112,6 +122,9 @@ func StartWith(mode Mode, w io.Writer, logger *slog.Logger, desc string, total i
 
 func (r *Reporter) draw() {
 	note := ""
+	if p := r.note.Load(); p != nil {
+		note = *p
+	}
 	if r.poll != nil {
 		var n int64
 		n, note = r.poll()
@@ -126,11 +139,19 @@ func (r *Reporter) draw() {
 		return
 	}
 	if r.log != nil {
-		args := []any{"task", r.desc, "done", n, "total", r.total.Load(), "elapsed_s", time.Since(r.start).Seconds()}
+		args := []any{"task", r.desc, "done", n, "total", r.total.Load(), "seconds", logfield.Seconds(time.Since(r.start))}
 		if note != "" {
 			args = append(args, "note", note)
 		}
 		r.log.Info("progress", args...)
+	}
+}
+
+// Note sets a short note shown beside the description (a loss, say); on
+// a log line it is the "note" field.
+func (r *Reporter) Note(s string) {
+	if r != nil {
+		r.note.Store(&s)
 	}
 }
 
