@@ -7,14 +7,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // ErrLocked is returned when another live process holds the run root.
 var ErrLocked = errors.New("another recs train is running on this run root")
 
-// Lock is an exclusive lock on a run root: an flock(2) on ROOT/.lock, which
-// the kernel releases when its holder dies, so a lock left by a killed run
+// Lock is an exclusive lock on a run root: an flock(2) on ROOT/.lock
+// (LockFileEx on Windows; lock_unix.go, lock_windows.go), which the kernel
+// releases when its holder dies, so a lock left by a killed run
 // is simply taken over. The file also records the holder's pid and start
 // time for people reading it.
 type Lock struct {
@@ -31,10 +31,10 @@ func AcquireLock(root string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		holder, _ := os.ReadFile(path)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errWouldBlock) {
 			return nil, fmt.Errorf("%w (%s: %s)", ErrLocked, path, strings.TrimSpace(string(holder)))
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -51,7 +51,7 @@ func (l *Lock) Release() error {
 		return nil
 	}
 	l.f.Truncate(0)
-	err := syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	err := unlockFile(l.f)
 	l.f.Close()
 	l.f = nil
 	return err

@@ -5,21 +5,10 @@ import (
 	"encoding/hex"
 	"io"
 	"os"
-	"syscall"
 	"time"
 
 	"github.com/recs-dev/recs/rundir"
 )
-
-// peakRSSMB returns the peak resident set size of this process so far, in
-// MiB (getrusage ru_maxrss, which Linux reports in KiB).
-func peakRSSMB() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Maxrss) / 1024
-}
 
 // stepTimer records the wall time of pipeline steps and the process's peak
 // memory at the end of each (a running maximum: the peak of a step is at

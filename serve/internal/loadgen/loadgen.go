@@ -25,7 +25,6 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -419,8 +418,7 @@ func Open(ctx context.Context, addr string, reqs Requests, conns int, rate float
 			if dispatched < n {
 				wait := start.Add(time.Duration(dispatched) * interval).Sub(time.Now())
 				if wait > 0 {
-					ts := syscall.NsecToTimespec(int64(wait))
-					syscall.Nanosleep(&ts, nil)
+					preciseSleep(wait)
 				}
 			}
 		}
