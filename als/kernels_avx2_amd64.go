@@ -1,0 +1,128 @@
+//go:build !purego
+
+package als
+
+import "golang.org/x/sys/cpu"
+
+// The AVX2+FMA tier (kernels_avx2_amd64.s), supported when the CPU has
+// AVX2 and FMA and the OS saves the YMM registers. Each kernel is wrapped
+// to check its slice lengths first (checks in kernels_avx512_amd64.go):
+// the assembly does not.
+//
+// The CG passes are built here from two sweeps per chunk of cgChunkRows
+// rows: rowDotsAVX2 (q_j = y_j·p, copying the rows in cgGather), then one
+// axpy sweep adding Σ q_j w_j y_j and Σ a_j y_j together while the chunk
+// is still in the L1 cache. With 16 registers a one-sweep pass cannot hold
+// a row, p and both sums in registers as the AVX-512 one does.
+
+//go:noescape
+func gramLowerAVX2(c, b []float64, m, s int, zero bool)
+
+//go:noescape
+func gatherRowsAVX2(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32)
+
+//go:noescape
+func cholBatchAVX2(a, inv []float64, k int)
+
+//go:noescape
+func solveBatchAVX2(a, inv, b []float64, k int)
+
+//go:noescape
+func copyRowsAVX2(dst, src []float32, s int, idx, pf []int32)
+
+// rowDotsAVX2 sets q[j] = y_j·p[:s] for j < len(q), y_j being row idx[j]
+// of src (stride s), or row j when idx is nil. When dst is not nil it also
+// copies y_j into row j of dst, and prefetches row pf[j] of src first.
+//
+//go:noescape
+func rowDotsAVX2(dst, src []float32, s int, idx, pf []int32, p, q []float32)
+
+//go:noescape
+func axpyRowsAVX2(out, b []float32, m, s int, coef []float32)
+
+// axpy2RowsAVX2 adds Σ_j c1[j]·b[j,:s] to out1 and Σ_j c2[j]·b[j,:s] to
+// out2 in one sweep over the m rows of b.
+//
+//go:noescape
+func axpy2RowsAVX2(out1, out2, b []float32, m, s int, c1, c2 []float32)
+
+var avx2Kernels = kernels{
+	name: "avx2",
+	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
+		checkGather(dst, src, s, idx, scale, tgt, rhs, pf)
+		gatherRowsAVX2(dst, src, s, idx, scale, tgt, rhs, pf)
+	},
+	gramLower: func(c, b []float64, m, s int, zero bool) {
+		checkGram(c, b, m, s)
+		gramLowerAVX2(c, b, m, s, zero)
+	},
+	cholBatch: func(a, inv []float64, k int) {
+		checkChol(a, inv, k)
+		cholBatchAVX2(a, inv, k)
+	},
+	solveBatch: func(a, inv, b []float64, k int) {
+		checkSolve(a, inv, b, k)
+		solveBatchAVX2(a, inv, b, k)
+	},
+	copyRows: func(dst, src []float32, s int, idx, pf []int32) {
+		checkCopy("copyRows", dst, src, s, idx, pf)
+		copyRowsAVX2(dst, src, s, idx, pf)
+	},
+	dotRows: func(q, b []float32, m, s int, p []float32) {
+		checkDot(q, b, m, s, p)
+		rowDotsAVX2(nil, b, s, nil, nil, p, q[:m])
+	},
+	axpyRows: func(out, b []float32, m, s int, coef []float32) {
+		checkAxpy(out, b, m, s, coef)
+		axpyRowsAVX2(out, b, m, s, coef)
+	},
+	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
+		checkCG("cgPass", b, m, s, p, w, a, out1, out2, q)
+		for j0 := 0; j0 < m; j0 += cgChunkRows {
+			j1 := min(j0+cgChunkRows, m)
+			blk := b[j0*s : j1*s]
+			rowDotsAVX2(nil, blk, s, nil, nil, p, q[j0:j1])
+			cgAxpyAVX2(blk, j0, j1, s, w, a, out1, out2, q)
+		}
+	},
+	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32) {
+		m := len(idx)
+		checkCopy("cgGather", dst, src, s, idx, pf)
+		checkCG("cgGather", dst, m, s, p, w, a, out1, out2, q)
+		for j0 := 0; j0 < m; j0 += cgChunkRows {
+			j1 := min(j0+cgChunkRows, m)
+			blk := dst[j0*s : j1*s]
+			rowDotsAVX2(blk, src, s, idx[j0:j1], pf[min(j0, len(pf)):min(j1, len(pf))], p, q[j0:j1])
+			cgAxpyAVX2(blk, j0, j1, s, w, a, out1, out2, q)
+		}
+	},
+}
+
+// cgChunkRows is the number of rows per chunk of the CG passes: 64 rows of
+// rank 64 (16 KiB) stay in the L1 cache between the two sweeps. The sums
+// run over the rows in order whatever the chunking, except in the
+// 16-column tail of axpyRowsAVX2, which splits even and odd rows of each
+// chunk: a fixed chunk size keeps results a function of m and s alone.
+const cgChunkRows = 64
+
+// cgAxpyAVX2 finishes a CG pass over rows j0..j1-1 (the block blk), whose
+// dot products with p are in q[j0:j1]: q_j ← w_j·q_j, out2 += Σ q_j y_j
+// and, when a is not empty, out1 += Σ a_j y_j.
+func cgAxpyAVX2(blk []float32, j0, j1, s int, w, a, out1, out2, q []float32) {
+	qc := q[j0:j1]
+	for j, wj := range w[j0:j1] {
+		qc[j] *= wj
+	}
+	if len(a) > 0 {
+		axpy2RowsAVX2(out1, out2, blk, j1-j0, s, a[j0:j1], qc)
+	} else {
+		axpyRowsAVX2(out2, blk, j1-j0, s, qc)
+	}
+}
+
+func init() {
+	// x/sys/cpu sets HasAVX2 only when the OS saves the YMM registers.
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		tiers["avx2"] = &avx2Kernels
+	}
+}
