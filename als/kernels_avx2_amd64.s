@@ -348,6 +348,9 @@ rdone:
 	VZEROUPPER
 	RET
 
+DATA one<>+0(SB)/8, $1.0
+GLOBL one<>(SB), RODATA|NOPTR, $8
+
 // func cholBatchAVX2(a, inv []float64, k int)
 //
 // Left-looking Cholesky of 8 packed matrices at once, one per lane (each
@@ -359,6 +362,7 @@ TEXT ·cholBatchAVX2(SB), NOSPLIT, $0-56
 	MOVQ a_base+0(FP), DI
 	MOVQ inv_base+24(FP), SI
 	MOVQ k+48(FP), DX
+	VBROADCASTSD one<>(SB), Y12
 	XORQ R8, R8            // j
 	MOVQ DI, R9            // &row j
 	XORQ R15, R15          // j*64
@@ -403,9 +407,6 @@ cdiagend:
 	VSQRTPD Y1, Y1
 	VMOVUPD Y0, (R9)(R15*1)
 	VMOVUPD Y1, 32(R9)(R15*1)
-	MOVQ $0x3FF0000000000000, AX
-	MOVQ AX, X12
-	VBROADCASTSD X12, Y12   // 1.0
 	VDIVPD Y0, Y12, Y2      // 1/L[j][j]
 	VDIVPD Y1, Y12, Y3
 	VMOVUPD Y2, (SI)(R15*1)
