@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 // The AVX2+FMA tier (kernels_avx2_amd64.s), supported when the CPU has
 // AVX2 and FMA and the OS saves the YMM registers. Each kernel is wrapped
-// to check its slice lengths first (checks in kernels_avx512_amd64.go):
+// to check its slice lengths first (checked, in kernels_avx512_amd64.go):
 // the assembly does not.
 //
 // The CG passes are built here from two sweeps per chunk of cgChunkRows
@@ -46,36 +46,17 @@ func axpyRowsAVX2(out, b []float32, m, s int, coef []float32)
 //go:noescape
 func axpy2RowsAVX2(out1, out2, b []float32, m, s int, c1, c2 []float32)
 
-var avx2Kernels = kernels{
-	name: "avx2",
-	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
-		checkGather(dst, src, s, idx, scale, tgt, rhs, pf)
-		gatherRowsAVX2(dst, src, s, idx, scale, tgt, rhs, pf)
-	},
-	gramLower: func(c, b []float64, m, s int, zero bool) {
-		checkGram(c, b, m, s)
-		gramLowerAVX2(c, b, m, s, zero)
-	},
-	cholBatch: func(a, inv []float64, k int) {
-		checkChol(a, inv, k)
-		cholBatchAVX2(a, inv, k)
-	},
-	solveBatch: func(a, inv, b []float64, k int) {
-		checkSolve(a, inv, b, k)
-		solveBatchAVX2(a, inv, b, k)
-	},
-	copyRows: func(dst, src []float32, s int, idx, pf []int32) {
-		checkCopy("copyRows", dst, src, s, idx, pf)
-		copyRowsAVX2(dst, src, s, idx, pf)
-	},
+var avx2Kernels = checked(kernels{
+	name:       "avx2",
+	gatherRows: gatherRowsAVX2,
+	gramLower:  gramLowerAVX2,
+	cholBatch:  cholBatchAVX2,
+	solveBatch: solveBatchAVX2,
+	copyRows:   copyRowsAVX2,
 	dotRows: func(q, b []float32, m, s int, p []float32) {
-		checkDot(q, b, m, s, p)
 		rowDotsAVX2(nil, b, s, nil, nil, p, q[:m])
 	},
-	axpyRows: func(out, b []float32, m, s int, coef []float32) {
-		checkAxpy(out, b, m, s, coef)
-		axpyRowsAVX2(out, b, m, s, coef)
-	},
+	axpyRows: axpyRowsAVX2,
 	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
 		checkCG("cgPass", b, m, s, p, w, a, out1, out2, q)
 		for j0 := 0; j0 < m; j0 += cgChunkRows {
@@ -96,7 +77,7 @@ var avx2Kernels = kernels{
 			cgAxpyAVX2(blk, j0, j1, s, w, a, out1, out2, q)
 		}
 	},
-}
+})
 
 // cgChunkRows is the number of rows per chunk of the CG passes: 64 rows of
 // rank 64 (16 KiB) stay in the L1 cache between the two sweeps. The sums

@@ -74,6 +74,22 @@
 	VMOVUPD Y2, (R15); ADDQ R8, R15; \
 	VMOVUPD Y3, (R15)
 
+// R14 = &C[r0][c0] of the tile at row R9, column R10; ZF clear when the
+// tile starts from zero (zero is set).
+#define TILE_BEGIN \
+	MOVQ    R9, AX; \
+	IMULQ   DX, AX; \
+	ADDQ    R10, AX; \
+	LEAQ    (DI)(AX*8), R14; \
+	MOVBQZX zero+64(FP), AX; \
+	TESTQ   AX, AX
+
+// R11 = &B[0][r0], R12 = &B[0][c0], R13 = m rows to stream.
+#define TILE_STREAM \
+	LEAQ (SI)(R9*8), R11; \
+	LEAQ (SI)(R10*8), R12; \
+	MOVQ CX, R13
+
 // One row j of B into a 4×12 tile: B[j][c0:c0+12] in Y12..Y14 (addresses
 // c0, c1, c2), times the broadcasts of B[j][r0..r0+3] (addresses x0..x3).
 #define STEP4x12(c0, c1, c2, x0, x1, x2, x3) \
@@ -125,12 +141,7 @@ g12:
 	LEAQ 12(R10), AX
 	CMPQ AX, BX
 	JGT  g8
-	MOVQ R9, AX
-	IMULQ DX, AX
-	ADDQ R10, AX
-	LEAQ (DI)(AX*8), R14   // &C[r0][c0]
-	MOVBQZX zero+64(FP), AX
-	TESTQ AX, AX
+	TILE_BEGIN
 	JEQ  g12load
 	ZERO12
 	JMP  g12start
@@ -139,9 +150,7 @@ g12load:
 	LOAD4x12
 
 g12start:
-	LEAQ (SI)(R9*8), R11   // &B[0][r0]
-	LEAQ (SI)(R10*8), R12  // &B[0][c0]
-	MOVQ CX, R13
+	TILE_STREAM
 	SHRQ $1, R13
 	JEQ  g12one
 
@@ -167,12 +176,7 @@ g8:
 	LEAQ 8(R10), AX
 	CMPQ AX, BX
 	JGT  g4
-	MOVQ R9, AX
-	IMULQ DX, AX
-	ADDQ R10, AX
-	LEAQ (DI)(AX*8), R14
-	MOVBQZX zero+64(FP), AX
-	TESTQ AX, AX
+	TILE_BEGIN
 	JEQ  g8load
 	ZERO12
 	JMP  g8start
@@ -181,9 +185,7 @@ g8load:
 	LOAD4x8
 
 g8start:
-	LEAQ (SI)(R9*8), R11
-	LEAQ (SI)(R10*8), R12
-	MOVQ CX, R13
+	TILE_STREAM
 	TESTQ R13, R13
 	JEQ  g8store
 
@@ -214,12 +216,7 @@ g8store:
 g4:
 	CMPQ R10, BX
 	JGE  gnext
-	MOVQ R9, AX
-	IMULQ DX, AX
-	ADDQ R10, AX
-	LEAQ (DI)(AX*8), R14
-	MOVBQZX zero+64(FP), AX
-	TESTQ AX, AX
+	TILE_BEGIN
 	JEQ  g4load
 	ZERO12
 	JMP  g4start
@@ -228,9 +225,7 @@ g4load:
 	LOAD4x4
 
 g4start:
-	LEAQ (SI)(R9*8), R11
-	LEAQ (SI)(R10*8), R12
-	MOVQ CX, R13
+	TILE_STREAM
 	TESTQ R13, R13
 	JEQ  g4store
 

@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 // The AVX-512 tier (kernels_avx512_amd64.s), supported when the CPU and the
 // OS support AVX-512F. Each kernel is wrapped to check its slice lengths
-// first: the assembly does not.
+// first (checked): the assembly does not.
 
 //go:noescape
 func gramLowerAVX512(c, b []float64, m, s int, zero bool)
@@ -35,32 +35,15 @@ func dotRowsAVX512(q, b []float32, m, s int, p []float32)
 //go:noescape
 func axpyRowsAVX512(out, b []float32, m, s int, coef []float32)
 
-var avx512Kernels = kernels{
-	name: "avx512",
-	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
-		checkGather(dst, src, s, idx, scale, tgt, rhs, pf)
-		gatherRowsAVX512(dst, src, s, idx, scale, tgt, rhs, pf)
-	},
-	gramLower: func(c, b []float64, m, s int, zero bool) {
-		checkGram(c, b, m, s)
-		gramLowerAVX512(c, b, m, s, zero)
-	},
-	cholBatch: func(a, inv []float64, k int) {
-		checkChol(a, inv, k)
-		cholBatchAVX512(a, inv, k)
-	},
-	solveBatch: func(a, inv, b []float64, k int) {
-		checkSolve(a, inv, b, k)
-		solveBatchAVX512(a, inv, b, k)
-	},
-	copyRows: func(dst, src []float32, s int, idx, pf []int32) {
-		checkCopy("copyRows", dst, src, s, idx, pf)
-		copyRowsAVX512(dst, src, s, idx, pf)
-	},
-	dotRows: func(q, b []float32, m, s int, p []float32) {
-		checkDot(q, b, m, s, p)
-		dotRowsAVX512(q, b, m, s, p)
-	},
+var avx512Kernels = checked(kernels{
+	name:       "avx512",
+	gatherRows: gatherRowsAVX512,
+	gramLower:  gramLowerAVX512,
+	cholBatch:  cholBatchAVX512,
+	solveBatch: solveBatchAVX512,
+	copyRows:   copyRowsAVX512,
+	dotRows:    dotRowsAVX512,
+	axpyRows:   axpyRowsAVX512,
 	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
 		checkCG("cgPass", b, m, s, p, w, a, out1, out2, nil)
 		if s > 64 {
@@ -80,10 +63,46 @@ var avx512Kernels = kernels{
 		}
 		cgGatherAVX512(dst, src, s, idx, pf, p, w, a, out1, out2)
 	},
-	axpyRows: func(out, b []float32, m, s int, coef []float32) {
-		checkAxpy(out, b, m, s, coef)
-		axpyRowsAVX512(out, b, m, s, coef)
-	},
+})
+
+// checked returns the kernel set raw of an amd64 tier with each of its
+// first seven kernels (the assembly ones, which trust their arguments)
+// behind the checks of its arguments below. Its cgPass and cgGather, which
+// each tier builds in Go, are taken as they are: they check their own.
+func checked(raw kernels) kernels {
+	return kernels{
+		name: raw.name,
+		gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
+			checkGather(dst, src, s, idx, scale, tgt, rhs, pf)
+			raw.gatherRows(dst, src, s, idx, scale, tgt, rhs, pf)
+		},
+		gramLower: func(c, b []float64, m, s int, zero bool) {
+			checkGram(c, b, m, s)
+			raw.gramLower(c, b, m, s, zero)
+		},
+		cholBatch: func(a, inv []float64, k int) {
+			checkChol(a, inv, k)
+			raw.cholBatch(a, inv, k)
+		},
+		solveBatch: func(a, inv, b []float64, k int) {
+			checkSolve(a, inv, b, k)
+			raw.solveBatch(a, inv, b, k)
+		},
+		copyRows: func(dst, src []float32, s int, idx, pf []int32) {
+			checkCopy("copyRows", dst, src, s, idx, pf)
+			raw.copyRows(dst, src, s, idx, pf)
+		},
+		dotRows: func(q, b []float32, m, s int, p []float32) {
+			checkDot(q, b, m, s, p)
+			raw.dotRows(q, b, m, s, p)
+		},
+		axpyRows: func(out, b []float32, m, s int, coef []float32) {
+			checkAxpy(out, b, m, s, coef)
+			raw.axpyRows(out, b, m, s, coef)
+		},
+		cgPass:   raw.cgPass,
+		cgGather: raw.cgGather,
+	}
 }
 
 // The checks below guard the assembly kernels of every amd64 tier, which
