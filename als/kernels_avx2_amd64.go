@@ -9,11 +9,13 @@ import "golang.org/x/sys/cpu"
 // to check its slice lengths first (checked, in kernels_avx512_amd64.go):
 // the assembly does not.
 //
-// The CG passes are built here from two sweeps per chunk of cgChunkRows
-// rows: rowDotsAVX2 (q_j = y_j·p, copying the rows in cgGather), then one
-// axpy sweep adding Σ q_j w_j y_j and Σ a_j y_j together while the chunk
-// is still in the L1 cache. With 16 registers a one-sweep pass cannot hold
-// a row, p and both sums in registers as the AVX-512 one does.
+// The CG passes are built here from sweeps over chunks of cgChunkRows rows
+// while each chunk stays in the L1 cache: rowDotsAVX2 sets
+// q_j = w_j·(y_j·p), eight rows at a time (in cgGather, gathering each
+// eight just before), then one axpy sweep adds Σ q_j y_j and Σ a_j y_j
+// together. With 16
+// registers a one-sweep pass cannot hold a row, p and both sums in
+// registers as the AVX-512 one does.
 
 //go:noescape
 func gramLowerAVX2(c, b []float64, m, s int, zero bool)
@@ -30,12 +32,13 @@ func solveBatchAVX2(a, inv, b []float64, k int)
 //go:noescape
 func copyRowsAVX2(dst, src []float32, s int, idx, pf []int32)
 
-// rowDotsAVX2 sets q[j] = y_j·p[:s] for j < len(q), y_j being row idx[j]
-// of src (stride s), or row j when idx is nil. When dst is not nil it also
-// copies y_j into row j of dst, and prefetches row pf[j] of src first.
+// rowDotsAVX2 sets q[j] = (y_j·p[:s])·w[j] for the m rows y_j of b (w
+// nil: unscaled). With idx not nil it first gathers them: y_j = row idx[j]
+// of src (stride s), copied into row j of b; row pf[j] of src is
+// prefetched (j < len(pf)).
 //
 //go:noescape
-func rowDotsAVX2(dst, src []float32, s int, idx, pf []int32, p, q []float32)
+func rowDotsAVX2(q, b []float32, m, s int, p, w, src []float32, idx, pf []int32)
 
 //go:noescape
 func axpyRowsAVX2(out, b []float32, m, s int, coef []float32)
@@ -54,7 +57,7 @@ var avx2Kernels = checked(kernels{
 	solveBatch: solveBatchAVX2,
 	copyRows:   copyRowsAVX2,
 	dotRows: func(q, b []float32, m, s int, p []float32) {
-		rowDotsAVX2(nil, b, s, nil, nil, p, q[:m])
+		rowDotsAVX2(q, b, m, s, p, nil, nil, nil, nil)
 	},
 	axpyRows: axpyRowsAVX2,
 	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
@@ -62,8 +65,7 @@ var avx2Kernels = checked(kernels{
 		for j0 := 0; j0 < m; j0 += cgChunkRows {
 			j1 := min(j0+cgChunkRows, m)
 			blk := b[j0*s : j1*s]
-			rowDotsAVX2(nil, blk, s, nil, nil, p, q[j0:j1])
-			cgAxpyAVX2(blk, j0, j1, s, w, a, out1, out2, q)
+			cgChunkAVX2(blk, j0, j1, s, p, w, a, out1, out2, q, nil, nil, nil)
 		}
 	},
 	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32) {
@@ -73,8 +75,7 @@ var avx2Kernels = checked(kernels{
 		for j0 := 0; j0 < m; j0 += cgChunkRows {
 			j1 := min(j0+cgChunkRows, m)
 			blk := dst[j0*s : j1*s]
-			rowDotsAVX2(blk, src, s, idx[j0:j1], pf[min(j0, len(pf)):min(j1, len(pf))], p, q[j0:j1])
-			cgAxpyAVX2(blk, j0, j1, s, w, a, out1, out2, q)
+			cgChunkAVX2(blk, j0, j1, s, p, w, a, out1, out2, q, src, idx[j0:j1], pf[min(j0, len(pf)):min(j1, len(pf))])
 		}
 	},
 })
@@ -86,18 +87,17 @@ var avx2Kernels = checked(kernels{
 // chunk: a fixed chunk size keeps results a function of m and s alone.
 const cgChunkRows = 64
 
-// cgAxpyAVX2 finishes a CG pass over rows j0..j1-1 (the block blk), whose
-// dot products with p are in q[j0:j1]: q_j ← w_j·q_j, out2 += Σ q_j y_j
-// and, when a is not empty, out1 += Σ a_j y_j.
-func cgAxpyAVX2(blk []float32, j0, j1, s int, w, a, out1, out2, q []float32) {
-	qc := q[j0:j1]
-	for j, wj := range w[j0:j1] {
-		qc[j] *= wj
-	}
+// cgChunkAVX2 is the CG pass over rows j0..j1-1 (the block blk, first
+// gathered from rows idx of src when idx is not nil, prefetching rows pf):
+// q_j = w_j·(y_j·p), out2 += Σ q_j y_j and, when a is not empty,
+// out1 += Σ a_j y_j.
+func cgChunkAVX2(blk []float32, j0, j1, s int, p, w, a, out1, out2, q, src []float32, idx, pf []int32) {
+	n := j1 - j0
+	rowDotsAVX2(q[j0:j1], blk, n, s, p, w[j0:j1], src, idx, pf)
 	if len(a) > 0 {
-		axpy2RowsAVX2(out1, out2, blk, j1-j0, s, a[j0:j1], qc)
+		axpy2RowsAVX2(out1, out2, blk, n, s, a[j0:j1], q[j0:j1])
 	} else {
-		axpyRowsAVX2(out2, blk, j1-j0, s, qc)
+		axpyRowsAVX2(out2, blk, n, s, q[j0:j1])
 	}
 }
 

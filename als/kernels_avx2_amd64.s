@@ -621,34 +621,68 @@ sdone:
 	VZEROUPPER
 	RET
 
-// func rowDotsAVX2(dst, src []float32, s int, idx, pf []int32, p, q []float32)
+// One block of 8 columns (at byte offset off) of eight rows: rows 0–2 at
+// R12 + {0,1,2}·R9, rows 3–5 at R14 + …, rows 6–7 at R15 + …; p's block
+// at R13 in Y8; row r's sum in Yr.
+#define DOT8ROWS(off) \
+	VMOVUPS     off(R13), Y8; \
+	VFMADD231PS off(R12), Y8, Y0; \
+	VFMADD231PS off(R12)(R9*1), Y8, Y1; \
+	VFMADD231PS off(R12)(R9*2), Y8, Y2; \
+	VFMADD231PS off(R14), Y8, Y3; \
+	VFMADD231PS off(R14)(R9*1), Y8, Y4; \
+	VFMADD231PS off(R14)(R9*2), Y8, Y5; \
+	VFMADD231PS off(R15), Y8, Y6; \
+	VFMADD231PS off(R15)(R9*1), Y8, Y7
+
+// func rowDotsAVX2(q, b []float32, m, s int, p, w, src []float32, idx, pf []int32)
 //
-// q[j] = y_j·p for j < len(q), where y_j is row idx[j] of src, or row j
-// when idx is nil; when dst is not nil, y_j is also copied into row j of
-// dst, and row pf[j] (when j < len(pf)) is prefetched before y_j is read.
-// Per row: blocks of 32 floats into four sums Y0..Y3, a last block of 16
-// into Y0, Y1, then (Y0+Y2) + (Y1+Y3) and a horizontal sum.
-TEXT ·rowDotsAVX2(SB), NOSPLIT, $0-152
-	MOVQ dst_base+0(FP), R13
-	MOVQ src_base+24(FP), SI
-	MOVQ s+48(FP), DX
-	MOVQ idx_base+56(FP), R9
-	MOVQ pf_base+80(FP), R10
-	MOVQ pf_len+88(FP), R11
-	MOVQ p_base+104(FP), R8
-	MOVQ q_base+128(FP), DI
-	MOVQ q_len+136(FP), CX
-	XORQ R14, R14          // j
+// q[j] = (y_j·p[:s])·w[j] for the m rows y_j of b (w nil: unscaled). When
+// idx is not nil the rows are first gathered: row idx[j] of src is copied
+// into row j of b, eight rows at a time just before their dot products
+// (row pf[j], when j < len(pf), is prefetched first), so that the copy
+// and the arithmetic interleave and the prefetches have time to land.
+// Each row's products are summed in one YMM register, block by block of 8
+// columns, and its 8 lanes are added as ((0+1)+(2+3)) + ((4+5)+(6+7)),
+// whether the row is one of 8 done together (one register each, reduced
+// together by VHADDPS) or one of the last m mod 8 rows done alone: every
+// q[j] depends only on row j, p and w[j].
+TEXT ·rowDotsAVX2(SB), NOSPLIT, $0-184
+	MOVQ q_base+0(FP), DI
+	MOVQ b_base+24(FP), SI
+	MOVQ m+48(FP), CX
+	MOVQ s+56(FP), DX
+	MOVQ p_base+64(FP), R8
+	MOVQ w_base+88(FP), R10
+	MOVQ DX, R9
+	SHLQ $2, R9            // bytes per row
+	MOVQ DX, BX
+	SHRQ $4, BX            // pairs of 8-column blocks per row (s/16 ≥ 1)
+
+dtloop:
 	TESTQ CX, CX
 	JEQ  dtdone
+	MOVQ $1, R13           // rows in this group: 8, or 1 for the last m mod 8
+	CMPQ CX, $8
+	JLT  dtgroup
+	MOVQ $8, R13
 
-dtrow:
-	CMPQ R14, R11
-	JGE  dtaddr
-	MOVLQSX (R10)(R14*4), AX
+dtgroup:
+	CMPQ idx_base+136(FP), $0
+	JEQ  dtdot
+	MOVQ m+48(FP), R11
+	SUBQ CX, R11           // j
+	MOVQ SI, R12           // &b[j]
+
+dtcopy:
+	CMPQ R11, pf_len+168(FP)
+	JGE  dtload
+	MOVQ pf_base+160(FP), AX
+	MOVLQSX (AX)(R11*4), AX
 	IMULQ DX, AX
-	LEAQ (SI)(AX*4), AX
-	LEAQ (AX)(DX*4), R15
+	MOVQ src_base+112(FP), R14
+	LEAQ (R14)(AX*4), AX   // &src[pf[j]]
+	LEAQ (AX)(R9*1), R15
 
 dtpf:
 	PREFETCHT0 (AX)
@@ -656,75 +690,108 @@ dtpf:
 	CMPQ AX, R15
 	JLT  dtpf
 
-dtaddr:
-	MOVQ R14, AX
-	TESTQ R9, R9
-	JEQ  dtidx
-	MOVLQSX (R9)(R14*4), AX
-
-dtidx:
+dtload:
+	MOVQ idx_base+136(FP), AX
+	MOVLQSX (AX)(R11*4), AX
 	IMULQ DX, AX
-	LEAQ (SI)(AX*4), R12   // &y_j
+	MOVQ src_base+112(FP), R14
+	LEAQ (R14)(AX*4), AX   // &src[idx[j]]
+	XORQ R15, R15
+
+dtcol:
+	VMOVUPS (AX)(R15*1), Y8
+	VMOVUPS 32(AX)(R15*1), Y9
+	VMOVUPS Y8, (R12)(R15*1)
+	VMOVUPS Y9, 32(R12)(R15*1)
+	ADDQ $64, R15
+	CMPQ R15, R9
+	JLT  dtcol
+	ADDQ R9, R12
+	INCQ R11
+	DECQ R13
+	JNZ  dtcopy
+
+dtdot:
+	CMPQ CX, $8
+	JLT  dt1
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
-	XORQ BX, BX
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, R12
+	LEAQ (R12)(R9*2), R14
+	ADDQ R9, R14           // row 3
+	LEAQ (R14)(R9*2), R15
+	ADDQ R9, R15           // row 6
+	MOVQ R8, R13
+	MOVQ BX, R11
 
-dt32:
-	LEAQ 32(BX), AX
-	CMPQ AX, DX
-	JGT  dt16
-	VMOVUPS (R12)(BX*4), Y4
-	VMOVUPS 32(R12)(BX*4), Y5
-	VMOVUPS 64(R12)(BX*4), Y6
-	VMOVUPS 96(R12)(BX*4), Y7
-	VFMADD231PS (R8)(BX*4), Y4, Y0
-	VFMADD231PS 32(R8)(BX*4), Y5, Y1
-	VFMADD231PS 64(R8)(BX*4), Y6, Y2
-	VFMADD231PS 96(R8)(BX*4), Y7, Y3
-	TESTQ R13, R13
-	JEQ  dt32next
-	VMOVUPS Y4, (R13)(BX*4)
-	VMOVUPS Y5, 32(R13)(BX*4)
-	VMOVUPS Y6, 64(R13)(BX*4)
-	VMOVUPS Y7, 96(R13)(BX*4)
+dt8c:
+	DOT8ROWS(0)
+	DOT8ROWS(32)
+	ADDQ $64, R12
+	ADDQ $64, R14
+	ADDQ $64, R15
+	ADDQ $64, R13
+	DECQ R11
+	JNZ  dt8c
+	// Y0 = [row 0..3 sums of lanes 0–3 | of lanes 4–7], Y4 likewise for
+	// rows 4..7; then low + high halves.
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y2, Y0, Y0
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS Y2, Y1, Y1
+	TESTQ R10, R10
+	JEQ  dt8st
+	VMULPS (R10), Y1, Y1
+	ADDQ $32, R10
 
-dt32next:
-	ADDQ $32, BX
-	JMP  dt32
+dt8st:
+	VMOVUPS Y1, (DI)
+	ADDQ $32, DI
+	LEAQ (SI)(R9*8), SI
+	SUBQ $8, CX
+	JMP  dtloop
 
-dt16:
-	CMPQ BX, DX
-	JGE  dtsum
-	VMOVUPS (R12)(BX*4), Y4
-	VMOVUPS 32(R12)(BX*4), Y5
-	VFMADD231PS (R8)(BX*4), Y4, Y0
-	VFMADD231PS 32(R8)(BX*4), Y5, Y1
-	TESTQ R13, R13
-	JEQ  dtsum
-	VMOVUPS Y4, (R13)(BX*4)
-	VMOVUPS Y5, 32(R13)(BX*4)
+dt1:
+	VXORPS Y0, Y0, Y0
+	MOVQ SI, R12
+	MOVQ R8, R13
+	MOVQ BX, R11
 
-dtsum:
-	VADDPS Y2, Y0, Y0
-	VADDPS Y3, Y1, Y1
-	VADDPS Y1, Y0, Y0
+dt1c:
+	VMOVUPS (R13), Y8
+	VFMADD231PS (R12), Y8, Y0
+	VMOVUPS 32(R13), Y8
+	VFMADD231PS 32(R12), Y8, Y0
+	ADDQ $64, R12
+	ADDQ $64, R13
+	DECQ R11
+	JNZ  dt1c
+	VHADDPS Y0, Y0, Y0
+	VHADDPS Y0, Y0, Y0
 	VEXTRACTF128 $1, Y0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0x4E, X0, X1
-	VADDPS X1, X0, X0
-	VPERMILPS $0xB1, X0, X1
 	VADDSS X1, X0, X0
-	VMOVSS X0, (DI)(R14*4)
-	TESTQ R13, R13
-	JEQ  dtnext
-	LEAQ (R13)(DX*4), R13
+	TESTQ R10, R10
+	JEQ  dt1st
+	VMULSS (R10), X0, X0
+	ADDQ $4, R10
 
-dtnext:
-	INCQ R14
-	CMPQ R14, CX
-	JLT  dtrow
+dt1st:
+	VMOVSS X0, (DI)
+	ADDQ $4, DI
+	ADDQ R9, SI
+	DECQ CX
+	JMP  dtloop
 
 dtdone:
 	VZEROUPPER
