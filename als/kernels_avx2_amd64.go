@@ -13,9 +13,8 @@ import "golang.org/x/sys/cpu"
 // while each chunk stays in the L1 cache: rowDotsAVX2 sets
 // q_j = w_j·(y_j·p), eight rows at a time (in cgGather, gathering each
 // eight just before), then one axpy sweep adds Σ q_j y_j and Σ a_j y_j
-// together. With 16
-// registers a one-sweep pass cannot hold a row, p and both sums in
-// registers as the AVX-512 one does.
+// together. With 16 registers a one-sweep pass cannot hold a row, p and
+// both sums in registers as the AVX-512 one does.
 
 //go:noescape
 func gramLowerAVX2(c, b []float64, m, s int, zero bool)

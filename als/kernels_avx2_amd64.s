@@ -14,16 +14,18 @@
 // and stores are unaligned ones, so results never depend on where the
 // slices lie in memory.
 //
-// Hand-written, not generated with avo (github.com/mmcloughlin/avo): an
-// avo generator pays off when one program emits every width, but the
-// AVX-512 tier is hand-written and the two tiers differ in structure, not
-// only in width (AVX-512 keeps a 64-float row, p and both CG sums in 16 of
-// its 32 registers and masks the tails; with 16 registers AVX2 splits the
-// CG pass into a dot and an axpy sweep, and tiles the Gram matrix 4×12
-// instead of 8×16). A generator for this tier alone would add a second Go
-// module and a code-generation step while removing no duplication. The
-// repeated tile bodies are preprocessor macros instead. Porting both tiers
-// to one avo generator is worth doing when a third x86 width appears.
+// Hand-written, not generated with avo (github.com/mmcloughlin/avo), as a
+// decision: an avo generator pays off when one program emits every width,
+// but the AVX-512 tier is hand-written (regenerating it was outside this
+// change) and the two tiers differ in structure, not only in width.
+// AVX-512 keeps a 64-float row, p and both CG sums in 16 of its 32
+// registers and masks the tails; with 16 registers AVX2 splits the CG pass
+// into a dot sweep (eight rows at a time, reduced together by VHADDPS) and
+// an axpy sweep, and tiles the Gram matrix 4×12 instead of 8×16. A
+// generator for this tier alone would add a second Go module and a
+// code-generation step while removing no duplication; the repeated tile
+// bodies are preprocessor macros instead. Porting both x86 tiers to one
+// avo generator is worth doing before a third x86 variant is added.
 
 // Gram tile accumulators: row r of a 4×w tile of C lives in w/4 YMM
 // registers; R15 walks the four rows of C (stride R8 bytes).
