@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 // The AVX-512 tier (kernels_avx512_amd64.s), supported when the CPU and the
 // OS support AVX-512F. Each kernel is wrapped to check its slice lengths
-// first: the assembly does not.
+// first (checked): the assembly does not.
 
 //go:noescape
 func gramLowerAVX512(c, b []float64, m, s int, zero bool)
@@ -35,71 +35,17 @@ func dotRowsAVX512(q, b []float32, m, s int, p []float32)
 //go:noescape
 func axpyRowsAVX512(out, b []float32, m, s int, coef []float32)
 
-var avx512Kernels = kernels{
-	name: "avx512",
-	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
-		checkStride(s)
-		m := len(idx)
-		if len(dst) < m*s || len(tgt) < m || len(rhs) < s || (scale != nil && len(scale) < m) {
-			panic("als: gatherRows: short buffer")
-		}
-		for _, r := range idx {
-			if r < 0 || int(r+1)*s > len(src) {
-				panic("als: gatherRows: row index out of range")
-			}
-		}
-		for _, r := range pf {
-			if r < 0 || int(r+1)*s > len(src) {
-				panic("als: gatherRows: prefetch row index out of range")
-			}
-		}
-		gatherRowsAVX512(dst, src, s, idx, scale, tgt, rhs, pf)
-	},
-	gramLower: func(c, b []float64, m, s int, zero bool) {
-		checkStride(s)
-		if len(c) < s*s || len(b) < m*s {
-			panic("als: gramLower: short buffer")
-		}
-		gramLowerAVX512(c, b, m, s, zero)
-	},
-	cholBatch: func(a, inv []float64, k int) {
-		if len(a) < packedLen(k) || len(inv) < k*lanes {
-			panic("als: cholBatch: short buffer")
-		}
-		cholBatchAVX512(a, inv, k)
-	},
-	solveBatch: func(a, inv, b []float64, k int) {
-		if len(a) < packedLen(k) || len(inv) < k*lanes || len(b) < k*lanes {
-			panic("als: solveBatch: short buffer")
-		}
-		solveBatchAVX512(a, inv, b, k)
-	},
-	copyRows: func(dst, src []float32, s int, idx, pf []int32) {
-		checkStride(s)
-		if len(dst) < len(idx)*s {
-			panic("als: copyRows: short buffer")
-		}
-		for _, rows := range [][]int32{idx, pf} {
-			for _, r := range rows {
-				if r < 0 || int(r+1)*s > len(src) {
-					panic("als: copyRows: row index out of range")
-				}
-			}
-		}
-		copyRowsAVX512(dst, src, s, idx, pf)
-	},
-	dotRows: func(q, b []float32, m, s int, p []float32) {
-		checkStride(s)
-		if len(q) < m || len(b) < m*s || len(p) < s {
-			panic("als: dotRows: short buffer")
-		}
-		dotRowsAVX512(q, b, m, s, p)
-	},
+var avx512Kernels = checked(kernels{
+	name:       "avx512",
+	gatherRows: gatherRowsAVX512,
+	gramLower:  gramLowerAVX512,
+	cholBatch:  cholBatchAVX512,
+	solveBatch: solveBatchAVX512,
+	copyRows:   copyRowsAVX512,
+	dotRows:    dotRowsAVX512,
+	axpyRows:   axpyRowsAVX512,
 	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, q []float32) {
-		checkStride(s)
-		if len(b) < m*s || len(p) < s || len(w) < m || len(out2) < s || (len(a) > 0 && (len(a) < m || len(out1) < s)) {
-			panic("als: cgPass: short buffer")
-		}
+		checkCG("cgPass", b, m, s, p, w, a, out1, out2, nil)
 		if s > 64 {
 			cgPassRows(dotRowsAVX512, axpyRowsAVX512, b, m, s, p, w, a, out1, out2, q)
 			return
@@ -107,18 +53,9 @@ var avx512Kernels = kernels{
 		cgPassAVX512(b, m, s, p, w, a, out1, out2)
 	},
 	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, q []float32) {
-		checkStride(s)
 		m := len(idx)
-		if len(dst) < m*s || len(p) < s || len(w) < m || len(out2) < s || (len(a) > 0 && (len(a) < m || len(out1) < s)) {
-			panic("als: cgGather: short buffer")
-		}
-		for _, rows := range [][]int32{idx, pf} {
-			for _, r := range rows {
-				if r < 0 || int(r+1)*s > len(src) {
-					panic("als: cgGather: row index out of range")
-				}
-			}
-		}
+		checkCopy("cgGather", dst, src, s, idx, pf)
+		checkCG("cgGather", dst, m, s, p, w, a, out1, out2, nil)
 		if s > 64 {
 			copyRowsAVX512(dst, src, s, idx, pf)
 			cgPassRows(dotRowsAVX512, axpyRowsAVX512, dst, m, s, p, w, a, out1, out2, q)
@@ -126,18 +63,129 @@ var avx512Kernels = kernels{
 		}
 		cgGatherAVX512(dst, src, s, idx, pf, p, w, a, out1, out2)
 	},
-	axpyRows: func(out, b []float32, m, s int, coef []float32) {
-		checkStride(s)
-		if len(out) < s || len(b) < m*s || len(coef) < m {
-			panic("als: axpyRows: short buffer")
-		}
-		axpyRowsAVX512(out, b, m, s, coef)
-	},
+})
+
+// checked returns the kernel set raw of an amd64 tier with each of its
+// first seven kernels (the assembly ones, which trust their arguments)
+// behind the checks of its arguments below. Its cgPass and cgGather, which
+// each tier builds in Go, are taken as they are: they check their own.
+func checked(raw kernels) kernels {
+	return kernels{
+		name: raw.name,
+		gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
+			checkGather(dst, src, s, idx, scale, tgt, rhs, pf)
+			raw.gatherRows(dst, src, s, idx, scale, tgt, rhs, pf)
+		},
+		gramLower: func(c, b []float64, m, s int, zero bool) {
+			checkGram(c, b, m, s)
+			raw.gramLower(c, b, m, s, zero)
+		},
+		cholBatch: func(a, inv []float64, k int) {
+			checkChol(a, inv, k)
+			raw.cholBatch(a, inv, k)
+		},
+		solveBatch: func(a, inv, b []float64, k int) {
+			checkSolve(a, inv, b, k)
+			raw.solveBatch(a, inv, b, k)
+		},
+		copyRows: func(dst, src []float32, s int, idx, pf []int32) {
+			checkCopy("copyRows", dst, src, s, idx, pf)
+			raw.copyRows(dst, src, s, idx, pf)
+		},
+		dotRows: func(q, b []float32, m, s int, p []float32) {
+			checkDot(q, b, m, s, p)
+			raw.dotRows(q, b, m, s, p)
+		},
+		axpyRows: func(out, b []float32, m, s int, coef []float32) {
+			checkAxpy(out, b, m, s, coef)
+			raw.axpyRows(out, b, m, s, coef)
+		},
+		cgPass:   raw.cgPass,
+		cgGather: raw.cgGather,
+	}
 }
+
+// The checks below guard the assembly kernels of every amd64 tier, which
+// trust their arguments: each panics, naming the kernel, unless the slices
+// are long enough and the row indices in range for the contract in
+// kernels.go.
 
 func checkStride(s int) {
 	if s <= 0 || s%16 != 0 {
 		panic("als: row stride must be a positive multiple of 16")
+	}
+}
+
+// checkRows checks that the rows of every list are rows of src.
+func checkRows(kernel string, src []float32, s int, lists ...[]int32) {
+	for _, rows := range lists {
+		for _, r := range rows {
+			if r < 0 || int(r+1)*s > len(src) {
+				panic("als: " + kernel + ": row index out of range")
+			}
+		}
+	}
+}
+
+func checkGather(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
+	checkStride(s)
+	m := len(idx)
+	if len(dst) < m*s || len(tgt) < m || len(rhs) < s || (scale != nil && len(scale) < m) {
+		panic("als: gatherRows: short buffer")
+	}
+	checkRows("gatherRows", src, s, idx, pf)
+}
+
+func checkGram(c, b []float64, m, s int) {
+	checkStride(s)
+	if m < 0 || len(c) < s*s || len(b) < m*s {
+		panic("als: gramLower: short buffer")
+	}
+}
+
+func checkChol(a, inv []float64, k int) {
+	if k < 0 || len(a) < packedLen(k) || len(inv) < k*lanes {
+		panic("als: cholBatch: short buffer")
+	}
+}
+
+func checkSolve(a, inv, b []float64, k int) {
+	if k < 0 || len(a) < packedLen(k) || len(inv) < k*lanes || len(b) < k*lanes {
+		panic("als: solveBatch: short buffer")
+	}
+}
+
+// checkCopy checks the arguments of a row copy into dst (copyRows and the
+// gathering half of cgGather).
+func checkCopy(kernel string, dst, src []float32, s int, idx, pf []int32) {
+	checkStride(s)
+	if len(dst) < len(idx)*s {
+		panic("als: " + kernel + ": short buffer")
+	}
+	checkRows(kernel, src, s, idx, pf)
+}
+
+func checkDot(q, b []float32, m, s int, p []float32) {
+	checkStride(s)
+	if m < 0 || len(q) < m || len(b) < m*s || len(p) < s {
+		panic("als: dotRows: short buffer")
+	}
+}
+
+func checkAxpy(out, b []float32, m, s int, coef []float32) {
+	checkStride(s)
+	if m < 0 || len(out) < s || len(b) < m*s || len(coef) < m {
+		panic("als: axpyRows: short buffer")
+	}
+}
+
+// checkCG checks the arguments of a CG pass over the m rows of b; q, when
+// not nil, is scratch the kernel writes and must hold m values.
+func checkCG(kernel string, b []float32, m, s int, p, w, a, out1, out2, q []float32) {
+	checkStride(s)
+	if m < 0 || len(b) < m*s || len(p) < s || len(w) < m || len(out2) < s ||
+		(len(a) > 0 && (len(a) < m || len(out1) < s)) || (q != nil && len(q) < m) {
+		panic("als: " + kernel + ": short buffer")
 	}
 }
 
