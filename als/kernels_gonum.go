@@ -14,7 +14,12 @@ import (
 // Cholesky solves, Gemv for the float32 row products), the gathers are
 // plain Go. It runs on every CPU, and every assembly tier is tested against
 // it (TestTiersAgree). Its batched Cholesky unpacks each lane into a dense
-// matrix; that costs copies, not correctness.
+// matrix; that costs copies, not correctness. gonum's float32 dot and
+// axpy (SSE assembly on amd64) peel elements up to a 16-byte boundary, so
+// their rounding depends on the slices' alignment; Go's allocator aligns
+// these buffers to 16 bytes and every row starts a multiple of the row
+// stride (64 bytes) further, so every row is 16-byte aligned, on every run
+// and thread.
 var gonumKernels = kernels{
 	name:       "gonum",
 	gatherRows: gatherRowsGo,
