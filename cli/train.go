@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -213,11 +214,14 @@ func printTrainResult(env *Env, res *pipeline.Result) {
 	}
 	if res.Metrics != nil && res.IsML100k() {
 		fmt.Fprintln(env.Out)
-		pipeline.WritePublishedComparison(env.Out, res.Metrics)
+		pipeline.WritePublishedComparison(env.Out, res.Metrics, res.Config.ALS)
 	}
 	if res.Gate != nil && res.Gate.Comparison != nil {
 		fmt.Fprintf(env.Out, "\nquality gate against %s: %s\n", res.Gate.Baseline, map[bool]string{true: "passed", false: "FAILED (nothing published)"}[res.Gate.Passed])
 		res.Gate.Comparison.WriteTable(env.Out)
+	}
+	if f := res.Manifest.Files["report"]; f != "" {
+		fmt.Fprintf(env.Out, "\nreport: %s\n", filepath.Join(res.Dir, f))
 	}
 	if p := res.Manifest.Published; p != nil {
 		fmt.Fprintf(env.Out, "\npublished %d lists to %s %s\n", p.Documents, p.Sink, p.Target)

@@ -57,6 +57,7 @@ type Result struct {
 	Manifest *rundir.Manifest
 	Metrics  *eval.Document
 	Gate     *GateResult
+	Config   Config // the configuration the run used (with --tune: the winner's ALS parameters)
 }
 
 // run is the state of one training run.
@@ -143,7 +144,7 @@ func Run(ctx context.Context, cfg Config, version string, hooks Hooks) (*Result,
 	if res == nil {
 		res = &Result{}
 	}
-	res.Dir, res.Manifest = dir, &r.man
+	res.Dir, res.Manifest, res.Config = dir, &r.man, r.cfg
 	if runErr != nil {
 		r.log.Error("run recorded", "run", r.id, "status", r.man.Status, "dir", dir)
 		return res, runErr
