@@ -106,3 +106,49 @@ func TestIngestMovieLens(t *testing.T) {
 		t.Errorf("missing set: exit %d (%s), want %d", code, stderr, ExitService)
 	}
 }
+
+// TestTrainMovieLensOffline: `recs train --movielens` with the archive
+// server unreachable logs every retry (no silent wait), exits 4 with a hint
+// to use a local copy, and its failed run says what it tried: the
+// MovieLens input and the configured split.
+func TestTrainMovieLensOffline(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	cache := t.TempDir()
+	t.Setenv("RECS_MOVIELENS_URL", srv.URL)
+	t.Setenv("XDG_CACHE_HOME", cache)
+	runs := filepath.Join(t.TempDir(), "runs")
+	code, _, stderr := runArgs(t, "--log-format", "json", "train", "--movielens", "100k", "--runs", runs)
+	if code != ExitService {
+		t.Fatalf("exit %d, want %d: %s", code, ExitService, stderr)
+	}
+	// ingest.DownloadOptions retries 3 times after the first attempt.
+	if n := strings.Count(stderr, `"msg":"download failed, retrying"`); n != 3 {
+		t.Errorf("%d retry log lines, want 3:\n%s", n, stderr)
+	}
+	if want := filepath.Join(cache, "recs", "ml-100k.zip"); !strings.Contains(stderr, "without network: put the archive at "+want) {
+		t.Errorf("no hint to use a local copy in:\n%s", stderr)
+	}
+	mans, _ := filepath.Glob(filepath.Join(runs, "*", "manifest.json"))
+	if len(mans) != 1 {
+		t.Fatalf("%d run manifests, want 1", len(mans))
+	}
+	b, _ := os.ReadFile(mans[0])
+	var m struct {
+		Status string `json:"status"`
+		Inputs []struct {
+			Source string `json:"source"`
+		} `json:"inputs"`
+		Split struct {
+			Method string `json:"method"`
+		} `json:"split"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != "failed" || len(m.Inputs) != 1 || m.Inputs[0].Source != "movielens:100k" || m.Split.Method != "stratified" {
+		t.Errorf("failed run's manifest: %s", b)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -166,6 +168,9 @@ func (o *trainOptions) effective(cmd *cobra.Command, args []string) (pipeline.Co
 	if err := cfg.Validate(); err != nil && !o.printConfig {
 		return cfg, usageError{err}
 	}
+	if cfg.Input.MovieLens != "" && cfg.Input.MovieLensURL == "" {
+		cfg.Input.MovieLensURL = os.Getenv("RECS_MOVIELENS_URL")
+	}
 	return cfg, nil
 }
 
@@ -173,8 +178,12 @@ func runTrain(ctx context.Context, env *Env, opts *trainOptions, cfg pipeline.Co
 	hooks := pipeline.Hooks{
 		Log: env.Log,
 		Progress: func(desc string, total int64) pipeline.Progress {
-			// Steps of a run are few and long (iterations, trials):
-			// elapsed time and estimate, no rate.
+			// Downloads count bytes; the other steps of a run are few
+			// and long (iterations, trials): elapsed time and estimate,
+			// no rate.
+			if strings.HasPrefix(desc, "download") {
+				return env.ProgressBytes(desc, total)
+			}
 			return env.ProgressWith(desc, total, progress.Options{NoRate: true})
 		},
 		Iteration: func(als.Iteration) {},

@@ -53,6 +53,9 @@ type DownloadOptions struct {
 	Progress  Progress      // bytes downloaded
 	Retries   int           // attempts after the first on transient failures (default 3; < 0: none)
 	RetryWait time.Duration // first pause between attempts, doubled each time (default 2s)
+	// OnRetry, when set, is called before each pause between attempts
+	// with the attempt that failed (1-based), its error and the pause.
+	OnRetry func(attempt int, err error, wait time.Duration)
 }
 
 // CacheDir returns the directory recs caches downloads in:
@@ -119,6 +122,9 @@ func MovieLensPath(ctx context.Context, name string, o DownloadOptions) (path st
 		if err == nil || errors.As(err, &perm) || ctx.Err() != nil || attempt >= retries {
 			break
 		}
+		if o.OnRetry != nil {
+			o.OnRetry(attempt+1, err, wait<<attempt)
+		}
 		select {
 		case <-time.After(wait << attempt):
 		case <-ctx.Done():
@@ -132,7 +138,7 @@ func MovieLensPath(ctx context.Context, name string, o DownloadOptions) (path st
 		if errors.As(err, &perm) {
 			err = perm.err
 		}
-		return "", false, errs.Service("http", fmt.Errorf("downloading %s: %w", url, err))
+		return "", false, errs.Service("http", fmt.Errorf("downloading %s: %w (without network: put the archive at %s, or give the ratings file itself, e.g. ml-%s/u.data, instead of --movielens)", url, err, path, name))
 	}
 	return path, false, nil
 }

@@ -29,8 +29,11 @@ type Config struct {
 type InputConfig struct {
 	Sources   []string `yaml:"sources,omitempty"`
 	MovieLens string   `yaml:"movielens,omitempty"`
-	Format    string   `yaml:"format,omitempty"`
-	Dedupe    string   `yaml:"dedupe,omitempty"`
+	// MovieLensURL is the base URL of the MovieLens archives (default
+	// ingest.MovieLensBaseURL): a mirror, or a local server in tests.
+	MovieLensURL string `yaml:"movielens_url,omitempty"`
+	Format       string `yaml:"format,omitempty"`
+	Dedupe       string `yaml:"dedupe,omitempty"`
 }
 
 // SplitConfig is the train/test split (see `recs split`).

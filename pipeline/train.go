@@ -36,6 +36,12 @@ type Hooks struct {
 	Iteration func(als.Iteration)
 }
 
+// downloadProgress feeds a download's bytes to a Progress.
+type downloadProgress struct{ p Progress }
+
+func (d downloadProgress) SetTotal(int64) {}
+func (d downloadProgress) Add(n int64)    { d.p.Add(n) }
+
 // Progress is a running progress display.
 type Progress interface {
 	Add(n int64)
@@ -103,6 +109,10 @@ func Run(ctx context.Context, cfg Config, version string, hooks Hooks) (*Result,
 		return nil, err
 	}
 	r.man = rundir.Manifest{RunID: r.id, ToolVersion: version, Started: now, Files: map[string]string{}}
+	// The split as configured; the split step adds its sizes. A run that
+	// fails before it still says what it was to do.
+	r.man.Split = rundir.SplitInfo{Method: r.cfg.Split.Method, By: r.cfg.Split.By, Seed: r.cfg.Split.Seed,
+		Ratios: []float64{r.cfg.Split.Ratio, 1 - r.cfg.Split.Ratio}}
 	r.log.Info("run started", "run", r.id, "root", r.root)
 
 	res, runErr := r.steps(ctx)
@@ -256,10 +266,20 @@ func (r *run) steps(ctx context.Context) (*Result, error) {
 func (r *run) ingest(ctx context.Context) error {
 	sources := r.cfg.Input.Sources
 	if r.cfg.Input.MovieLens != "" {
-		p, cached, err := ingest.MovieLensPath(ctx, r.cfg.Input.MovieLens, ingest.DownloadOptions{})
+		// Recorded first, so that a failed run says what it tried to read.
+		r.man.Inputs = []rundir.Input{{Source: "movielens:" + r.cfg.Input.MovieLens}}
+		bar := r.progress("download ml-"+r.cfg.Input.MovieLens, 0)
+		p, cached, err := ingest.MovieLensPath(ctx, r.cfg.Input.MovieLens, ingest.DownloadOptions{
+			BaseURL: r.cfg.Input.MovieLensURL, Progress: downloadProgress{bar},
+			OnRetry: func(attempt int, err error, wait time.Duration) {
+				r.log.Warn("download failed, retrying", "set", r.cfg.Input.MovieLens, "attempt", attempt,
+					"error", err.Error(), "wait_seconds", logfield.Seconds(wait))
+			}})
+		bar.Done()
 		if err != nil {
 			return err
 		}
+		r.man.Inputs = nil
 		r.log.Info("movielens", "set", r.cfg.Input.MovieLens, "path", p, "cached", cached)
 		sources = []string{p}
 	}
