@@ -12,10 +12,10 @@
 // kernel returns, with every tile, a bit mask of the lane groups (16 lanes
 // with AVX-512, 8 with AVX2, 4 with NEON) that hold at least one score above
 // the user's current k-th best; only those lanes are looked at again, so
-// after the first few hundred items a user's selection costs almost nothing. Memory is the packed item factors (items ×
-// rank float32, padded to a panel), a few tens of kilobytes of scratch per
-// goroutine, and the results of at most 4·threads blocks waiting to be
-// delivered in order.
+// after the first few hundred items a user's selection costs almost nothing.
+// Memory is the packed item factors (items × rank float32, padded to a
+// panel), a few tens of kilobytes of scratch per goroutine, and the results
+// of at most 4·threads blocks waiting to be delivered in order.
 //
 // # Order and ties
 //
