@@ -5,7 +5,7 @@
 //
 //	go run kernels_neon_arm64_gen.go -o kernels_neon_arm64.s
 //
-// (go generate in this directory runs it). Go's arm64 assembler lacks a
+// (`GOARCH=arm64 go generate` in this directory runs it). Go's arm64 assembler lacks a
 // number of ASIMD floating-point instructions (FADD, FMUL, FDIV, FSQRT,
 // FADDP, FCVTL and FMLA by element, among others); they are emitted as WORD
 // with the GNU mnemonic in a comment, encoded by the functions below from

@@ -4,10 +4,12 @@ package topk
 
 import "golang.org/x/sys/cpu"
 
-//go:generate go run kernel_arm64_gen.go -o kernel_arm64.s
+//go:generate env GOOS= GOARCH= go run kernel_arm64_gen.go -o kernel_arm64.s
 
-// Implemented in kernel_arm64.s (generated). Preconditions (checked by the
-// wrapper): rank >= 1 and the buffers hold the sizes documented on kernel.
+// Implemented in kernel_arm64.s (generated): scoring every user against
+// every item is all of top-k's arithmetic, and Go's compiler does not
+// vectorize it, hence assembly. Preconditions (checked by the wrapper):
+// rank >= 1 and the buffers hold the sizes documented on kernel.
 
 //go:noescape
 func kernNEON(a, b, c, thr *float32, rank int) uint32

@@ -4,7 +4,7 @@
 //
 //	go run kernel_arm64_gen.go -o kernel_arm64.s
 //
-// (go generate in this directory runs it). Go's arm64 assembler lacks some
+// (`GOARCH=arm64 go generate` in this directory runs it). Go's arm64 assembler lacks some
 // ASIMD instructions the kernel needs (FMLA by element, FCMGT); they are
 // emitted as WORD with the GNU mnemonic in a comment, encoded by the
 // functions below from the Arm ARM (DDI 0487, section C7.2). `go tool
