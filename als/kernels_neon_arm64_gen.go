@@ -5,11 +5,11 @@
 //
 //	go run kernels_neon_arm64_gen.go -o kernels_neon_arm64.s
 //
-// (`GOARCH=arm64 go generate` in this directory runs it). Go's arm64 assembler lacks a
-// number of ASIMD floating-point instructions (FADD, FMUL, FDIV, FSQRT,
-// FADDP, FCVTL and FMLA by element, among others); they are emitted as WORD
-// with the GNU mnemonic in a comment, encoded by the functions below from
-// the Arm ARM (DDI 0487, section C7.2). `go tool objdump` on a test binary
+// (`GOARCH=arm64 go generate` in this directory runs it). Go's arm64
+// assembler lacks a number of ASIMD floating-point instructions (FADD, FMUL,
+// FDIV, FSQRT, FADDP, FCVTL and FMLA by element, among others); they are
+// emitted as WORD with the GNU mnemonic in a comment, encoded by the
+// functions below from the Arm ARM (DDI 0487, section C7.2). `go tool objdump` on a test binary
 // disassembles them back to those mnemonics.
 //
 // Register use: R0–R17 and R19–R25 (R18 is the platform register, R26 the

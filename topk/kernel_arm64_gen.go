@@ -4,11 +4,12 @@
 //
 //	go run kernel_arm64_gen.go -o kernel_arm64.s
 //
-// (`GOARCH=arm64 go generate` in this directory runs it). Go's arm64 assembler lacks some
-// ASIMD instructions the kernel needs (FMLA by element, FCMGT); they are
-// emitted as WORD with the GNU mnemonic in a comment, encoded by the
-// functions below from the Arm ARM (DDI 0487, section C7.2). `go tool
-// objdump` on a test binary disassembles them back to those mnemonics.
+// (`GOARCH=arm64 go generate` in this directory runs it). Go's arm64
+// assembler lacks some ASIMD instructions the kernel needs (FMLA by element,
+// FCMGT); they are emitted as WORD with the GNU mnemonic in a comment,
+// encoded by the functions below from the Arm ARM (DDI 0487, section C7.2).
+// `go tool objdump` on a test binary disassembles them back to those
+// mnemonics.
 package main
 
 import (
