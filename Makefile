@@ -5,7 +5,7 @@ EMU_DIR   := testdata/emulators
 FUZZTIME  ?= 3s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-go lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps clean
+.PHONY: all build test test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps clean
 
 all: build
 
@@ -28,6 +28,11 @@ test-go:
 
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
+
+# The arm64 (NEON) kernels of als and topk, tested under user-mode QEMU;
+# installs qemu-user when missing (see the script).
+test-arm64:
+	./scripts/test-arm64.sh
 
 test: emulator-deps lint test-go fuzz
 
