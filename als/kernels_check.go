@@ -4,7 +4,7 @@ package als
 // wraps its kernels with checked, so that a bad length panics in Go
 // instead of reading or writing out of bounds.
 
-// checked returns the kernel set raw of an amd64 tier with each of its
+// checked returns the kernel set raw of an assembly tier with each of its
 // first seven kernels (the assembly ones, which trust their arguments)
 // behind the checks of its arguments below. Its cgPass and cgGather, which
 // each tier builds in Go, are taken as they are: they check their own.
@@ -44,7 +44,7 @@ func checked(raw kernels) kernels {
 	}
 }
 
-// The checks below guard the assembly kernels of every amd64 tier, which
+// The checks below guard the assembly kernels of every tier, which
 // trust their arguments: each panics, naming the kernel, unless the slices
 // are long enough and the row indices in range for the contract in
 // kernels.go.

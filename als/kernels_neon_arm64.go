@@ -10,8 +10,9 @@ import "golang.org/x/sys/cpu"
 // kernels_neon_arm64_gen.go), supported on every CPU with ASIMD, which is
 // every ARMv8-A application core. These loops are where Fit spends its time
 // (the Gram matrices and batched solves of explicit ALS, the CG passes of
-// implicit ALS), and Go's compiler does not vectorize them, hence assembly. Each kernel is wrapped to check its slice
-// lengths and row indices first: the assembly does not. The CG kernels need
+// implicit ALS), and Go's compiler does not vectorize them, hence assembly. Each kernel is wrapped (checked, in
+// kernels_check.go) to check its slice lengths and row indices first: the
+// assembly does not. The CG kernels need
 // no scratch: the four dot products of a chunk of rows stay in a register.
 
 //go:noescape
@@ -41,92 +42,25 @@ func cgPassNEON(b []float32, m, s int, p, w, a, out1, out2 []float32)
 //go:noescape
 func cgGatherNEON(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2 []float32)
 
-var neonKernels = kernels{
-	name: "neon",
-	gatherRows: func(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32) {
-		checkStride(s)
-		m := len(idx)
-		if len(dst) < m*s || len(tgt) < m || len(rhs) < s || (scale != nil && len(scale) < m) {
-			panic("als: gatherRows: short buffer")
-		}
-		checkRows("gatherRows", src, s, idx, pf)
-		gatherRowsNEON(dst, src, s, idx, scale, tgt, rhs, pf)
-	},
-	gramLower: func(c, b []float64, m, s int, zero bool) {
-		checkStride(s)
-		if m < 0 || len(c) < s*s || len(b) < m*s {
-			panic("als: gramLower: short buffer")
-		}
-		gramLowerNEON(c, b, m, s, zero)
-	},
-	cholBatch: func(a, inv []float64, k int) {
-		if k < 0 || len(a) < packedLen(k) || len(inv) < k*lanes {
-			panic("als: cholBatch: short buffer")
-		}
-		cholBatchNEON(a, inv, k)
-	},
-	solveBatch: func(a, inv, b []float64, k int) {
-		if k < 0 || len(a) < packedLen(k) || len(inv) < k*lanes || len(b) < k*lanes {
-			panic("als: solveBatch: short buffer")
-		}
-		solveBatchNEON(a, inv, b, k)
-	},
-	copyRows: func(dst, src []float32, s int, idx, pf []int32) {
-		checkStride(s)
-		if len(dst) < len(idx)*s {
-			panic("als: copyRows: short buffer")
-		}
-		checkRows("copyRows", src, s, idx, pf)
-		copyRowsNEON(dst, src, s, idx, pf)
-	},
-	dotRows: func(q, b []float32, m, s int, p []float32) {
-		checkStride(s)
-		if m < 0 || len(q) < m || len(b) < m*s || len(p) < s {
-			panic("als: dotRows: short buffer")
-		}
-		dotRowsNEON(q, b, m, s, p)
-	},
-	axpyRows: func(out, b []float32, m, s int, coef []float32) {
-		checkStride(s)
-		if m < 0 || len(out) < s || len(b) < m*s || len(coef) < m {
-			panic("als: axpyRows: short buffer")
-		}
-		axpyRowsNEON(out, b, m, s, coef)
-	},
+var neonKernels = checked(kernels{
+	name:       "neon",
+	gatherRows: gatherRowsNEON,
+	gramLower:  gramLowerNEON,
+	cholBatch:  cholBatchNEON,
+	solveBatch: solveBatchNEON,
+	copyRows:   copyRowsNEON,
+	dotRows:    dotRowsNEON,
+	axpyRows:   axpyRowsNEON,
 	cgPass: func(b []float32, m, s int, p, w, a, out1, out2, _ []float32) {
-		checkStride(s)
-		if m < 0 || len(b) < m*s || len(p) < s || len(w) < m || len(out2) < s || (len(a) > 0 && (len(a) < m || len(out1) < s)) {
-			panic("als: cgPass: short buffer")
-		}
+		checkCG("cgPass", b, m, s, p, w, a, out1, out2, nil)
 		cgPassNEON(b, m, s, p, w, a, out1, out2)
 	},
 	cgGather: func(dst, src []float32, s int, idx, pf []int32, p, w, a, out1, out2, _ []float32) {
-		checkStride(s)
-		m := len(idx)
-		if len(dst) < m*s || len(p) < s || len(w) < m || len(out2) < s || (len(a) > 0 && (len(a) < m || len(out1) < s)) {
-			panic("als: cgGather: short buffer")
-		}
-		checkRows("cgGather", src, s, idx, pf)
+		checkCopy("cgGather", dst, src, s, idx, pf)
+		checkCG("cgGather", dst, len(idx), s, p, w, a, out1, out2, nil)
 		cgGatherNEON(dst, src, s, idx, pf, p, w, a, out1, out2)
 	},
-}
-
-func checkStride(s int) {
-	if s <= 0 || s%16 != 0 {
-		panic("als: row stride must be a positive multiple of 16")
-	}
-}
-
-// checkRows panics unless every row named in idx and pf lies within src.
-func checkRows(kernel string, src []float32, s int, idx, pf []int32) {
-	for _, rows := range [][]int32{idx, pf} {
-		for _, r := range rows {
-			if r < 0 || (int(r)+1)*s > len(src) {
-				panic("als: " + kernel + ": row index out of range")
-			}
-		}
-	}
-}
+})
 
 func init() {
 	// x/sys/cpu reports ASIMD from the OS (HWCAP on Linux) and assumes it

@@ -1,3 +1,5 @@
+//go:build !purego
+
 package topk
 
 import "golang.org/x/sys/cpu"
