@@ -30,6 +30,9 @@ type Target struct {
 	Prefix  string
 	Formats []toplist.Format // empty: DefaultFormats
 	Blob    azure.BlobLocation
+	// KeepGenerations is how many publications stay in the directory or
+	// under the prefix (0: DefaultKeepGenerations).
+	KeepGenerations int
 
 	// Cosmos DB.
 	CosmosEndpoint string
@@ -76,14 +79,14 @@ func (t Target) Open() (Sink, string, error) {
 		// The container URL may carry a SAS: show it without its query.
 		desc, _, _ := strings.Cut(cc.URL(), "?")
 		desc = strings.TrimSuffix(desc, "/") + "/" + prefix
-		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, CreateContainer: true,
+		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, CreateContainer: true,
 			Counts: loc.Counts, Secrets: loc.Secrets(), Progress: t.Progress}, desc, nil
 	case "dir":
 		desc := t.Dir
 		if t.Prefix != "" {
 			desc = filepath.Join(t.Dir, strings.Trim(t.Prefix, "/"))
 		}
-		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, Progress: t.Progress}, desc, nil
+		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, Progress: t.Progress}, desc, nil
 	}
 	return nil, "", fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
 }

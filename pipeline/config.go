@@ -80,6 +80,9 @@ type PublishConfig struct {
 	To             string `yaml:"to"`
 	Dir            string `yaml:"dir,omitempty"`
 	Prefix         string `yaml:"prefix,omitempty"` // subdirectory or blob prefix
+	// KeepGenerations is how many publications stay in the directory or
+	// under the blob prefix (dir and blob), this one included.
+	KeepGenerations int `yaml:"keep_generations"`
 	BlobURL        string `yaml:"blob_url,omitempty"`
 	BlobContainer  string `yaml:"blob_container,omitempty"`
 	CosmosEndpoint string `yaml:"cosmos_endpoint,omitempty"`
@@ -125,7 +128,7 @@ func Defaults() Config {
 		ALS:       ALSConfig{Rank: 10, MaxIter: 10, Reg: 0.1, Alpha: 1, Seed: 42, Solver: "cholesky", CGSteps: 3},
 		Eval:      EvalConfig{K: 10},
 		Recommend: RecommendConfig{K: 10},
-		Publish:   PublishConfig{To: "none", Database: "recommendations", Container: "user_recommendations", DocumentShape: "full"},
+		Publish:   PublishConfig{To: "none", KeepGenerations: 2, Database: "recommendations", Container: "user_recommendations", DocumentShape: "full"},
 		Tune:      TuneConfig{Strategy: "halving", Budget: 100, Metric: "ndcg@10", Holdout: 0.2},
 		Runs:      RunsConfig{Root: "runs"},
 	}
@@ -193,6 +196,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Publish.To == "dir" && c.Publish.Dir == "" {
 		bad("publish.to dir needs publish.dir")
+	}
+	if c.Publish.KeepGenerations < 1 {
+		bad("publish.keep_generations %d: want at least 1 (the publication itself)", c.Publish.KeepGenerations)
 	}
 	if c.Gate.MaxRegression != "" && c.Gate.Baseline == "" {
 		bad("gate.max_regression needs gate.baseline")
