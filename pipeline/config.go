@@ -77,19 +77,19 @@ type RecommendConfig struct {
 // the environment ($RECS_COSMOS_KEY, $AZURE_STORAGE_CONNECTION_STRING, a SAS
 // in $RECS_BLOB_URL) or Azure AD.
 type PublishConfig struct {
-	To     string `yaml:"to"`
-	Dir    string `yaml:"dir,omitempty"`
-	Prefix string `yaml:"prefix,omitempty"` // subdirectory or blob prefix
+	To             string `yaml:"to"`
+	Dir            string `yaml:"dir,omitempty"`
+	Prefix         string `yaml:"prefix,omitempty"` // subdirectory or blob prefix
+	BlobURL        string `yaml:"blob_url,omitempty"`
+	BlobContainer  string `yaml:"blob_container,omitempty"`
+	CosmosEndpoint string `yaml:"cosmos_endpoint,omitempty"`
+	Database       string `yaml:"database,omitempty"`
+	Container      string `yaml:"container,omitempty"`
+	DocumentShape  string `yaml:"document_shape,omitempty"`
+	TTL            int    `yaml:"ttl,omitempty"`
 	// KeepGenerations is how many publications stay in the directory or
 	// under the blob prefix (dir and blob), this one included.
-	KeepGenerations int    `yaml:"keep_generations"`
-	BlobURL         string `yaml:"blob_url,omitempty"`
-	BlobContainer   string `yaml:"blob_container,omitempty"`
-	CosmosEndpoint  string `yaml:"cosmos_endpoint,omitempty"`
-	Database        string `yaml:"database,omitempty"`
-	Container       string `yaml:"container,omitempty"`
-	DocumentShape   string `yaml:"document_shape,omitempty"`
-	TTL             int    `yaml:"ttl,omitempty"`
+	KeepGenerations int `yaml:"keep_generations"`
 }
 
 // TuneConfig, when Space is set, runs a hyperparameter search on the
