@@ -46,6 +46,13 @@ type faultProxy struct {
 	retryAfter                                         string
 
 	n429, n503, nSlow, nStall, nDropBefore, nDropAfter, nForwarded atomic.Int64
+
+	// authStatus, when set, answers every request (data and control
+	// plane) with it, as Cosmos DB does when the key is wrong (401) or not
+	// allowed (403); the emulator accepts any key.
+	authStatus   int
+	authDocsOnly bool // only document writes (a key that may read, not write)
+	nAuth        atomic.Int64
 }
 
 func newFaultProxy(t *testing.T, target string, seed uint64) (*faultProxy, string) {
@@ -85,6 +92,15 @@ func isDocWrite(r *http.Request) bool {
 }
 
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p.authStatus != 0 && (!p.authDocsOnly || isDocWrite(r)) {
+		p.nAuth.Add(1)
+		io.Copy(io.Discard, r.Body)
+		code := map[int]string{http.StatusUnauthorized: "Unauthorized", http.StatusForbidden: "Forbidden"}[p.authStatus]
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(p.authStatus)
+		io.WriteString(w, `{"code":"`+code+`","message":"The input authorization token can't serve the request (injected)"}`)
+		return
+	}
 	if !isDocWrite(r) {
 		p.rp.ServeHTTP(w, r)
 		return
