@@ -45,7 +45,8 @@ func TestCosmosAuthRejected(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%d/docsOnly=%v", tc.status, tc.docsOnly), func(t *testing.T) {
 			proxy, endpoint := newFaultProxy(t, emu.Endpoint, 1)
-			proxy.authStatus, proxy.authDocsOnly = tc.status, tc.docsOnly
+			proxy.authStatus.Store(int32(tc.status))
+			proxy.authDocsOnly.Store(tc.docsOnly)
 			cmd := exec.Command(os.Args[0], "export", input, "--to", "cosmos", "--database", uniqueDB(t),
 				"--concurrency", fmt.Sprint(concurrency), "--max-retries", "5", "--request-timeout", "5s",
 				"--checkpoint", filepath.Join(dir, "ck.json"))

@@ -50,8 +50,10 @@ type faultProxy struct {
 	// authStatus, when set, answers every request (data and control
 	// plane) with it, as Cosmos DB does when the key is wrong (401) or not
 	// allowed (403); the emulator accepts any key.
-	authStatus   int
-	authDocsOnly bool // only document writes (a key that may read, not write)
+	// (Atomic: the test sets them while the server runs, and the requests
+	// come from a child process, which the race detector cannot follow.)
+	authStatus   atomic.Int32
+	authDocsOnly atomic.Bool // only document writes (a key that may read, not write)
 	nAuth        atomic.Int64
 }
 
@@ -92,13 +94,12 @@ func isDocWrite(r *http.Request) bool {
 }
 
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.authStatus != 0 && (!p.authDocsOnly || isDocWrite(r)) {
+	if status := int(p.authStatus.Load()); status != 0 && (!p.authDocsOnly.Load() || isDocWrite(r)) {
 		p.nAuth.Add(1)
 		io.Copy(io.Discard, r.Body)
-		code := map[int]string{http.StatusUnauthorized: "Unauthorized", http.StatusForbidden: "Forbidden"}[p.authStatus]
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(p.authStatus)
-		io.WriteString(w, `{"code":"`+code+`","message":"The input authorization token can't serve the request (injected)"}`)
+		w.WriteHeader(status)
+		io.WriteString(w, `{"code":"`+http.StatusText(status)+`","message":"The input authorization token can't serve the request (injected)"}`)
 		return
 	}
 	if !isDocWrite(r) {

@@ -98,7 +98,7 @@ func TestBlobSource(t *testing.T) {
 	// one, but something else might) fails the checksum; one that is gone
 	// (its generation deleted by later publications) fails the load too.
 	c, _, _ := azure.OpenContainer(azure.BlobLocation{URL: e.ServiceURL + "/" + cont, AccountKey: e.Key})
-	resp, err := c.NewBlobClient("daily/" + export.ManifestName).DownloadStream(ctx, nil)
+	resp, err := c.NewBlobClient("daily/"+export.ManifestName).DownloadStream(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
