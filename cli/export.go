@@ -55,6 +55,7 @@ type exportOptions struct {
 	Prefix        string
 	Formats       []string
 	Gzip          bool
+	Keep          int
 
 	JSON bool
 
@@ -82,6 +83,7 @@ func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prefix, "prefix", "", "blob name prefix or subdirectory for this run, e.g. 2024-05-01 (keeps history)")
 	fs.StringSliceVar(&o.Formats, "formats", []string{"jsonl", "parquet"}, "data files for blob and dir: jsonl, jsonl.gz, parquet")
 	fs.BoolVar(&o.Gzip, "gzip", false, "write JSON lines gzipped (jsonl.gz instead of jsonl)")
+	fs.IntVar(&o.Keep, "keep-generations", export.DefaultKeepGenerations, "publications kept in --dir / under the blob prefix, this one included; older ones are deleted after the manifest switch")
 
 	fs.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
 }
@@ -105,12 +107,17 @@ leaves half a result where a reader would take it for a whole one.
               Azure AD is used (managed identity, workload identity, Azure CLI).
               A checkpoint file records progress; after an interruption --resume
               skips the users already written.
---to blob     the data files (--formats) and a manifest.json (model, counts,
-              SHA-256 checksums, time) under --prefix. Data blobs are staged in
-              blocks and committed only when complete, the manifest last: a reader
-              that follows the manifest never sees a partial run.
---to dir      the same files in --dir/--prefix, each via a temporary file and a
-              rename, the manifest last.
+--to blob     the data files (--formats) in a new generation folder
+              PREFIX/GEN/ that no earlier publication used, then PREFIX/manifest.json
+              (model, counts, file names, sizes and SHA-256 checksums) switched to
+              them in one upload. Data blobs are staged in blocks and committed only
+              when complete; nothing is ever rewritten in place, so a reader that
+              follows the manifest always gets the bytes it names, even if the
+              export is killed. Generations beyond --keep-generations (default 2)
+              are deleted after the switch, never before.
+--to dir      the same in --dir/--prefix: GEN/ files written via temporary
+              files, synced, then manifest.json renamed over the old one; one
+              export at a time per directory (a lock).
 
 Keys, connection strings and SAS tokens are never printed. A progress bar
 (documents/s, retries, ETA) shows on a terminal; a summary line goes to stdout.`,
@@ -141,12 +148,15 @@ func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 		return usagef("%v", err)
 	}
 	cosmosOnly := []string{"cosmos-endpoint", "database", "container", "document-shape", "ttl", "concurrency", "resume", "checkpoint"}
-	filesOnly := []string{"prefix", "formats", "gzip"}
+	filesOnly := []string{"prefix", "formats", "gzip", "keep-generations"}
 	if o.MaxRetries < 0 {
 		return usagef("--max-retries %d: want at least 0", o.MaxRetries)
 	}
 	if o.RequestTimeout <= 0 {
 		return usagef("--request-timeout must be positive")
+	}
+	if o.Keep < 1 {
+		return usagef("--keep-generations %d: want at least 1 (the publication itself)", o.Keep)
 	}
 	var allowed []string
 	switch o.To {
@@ -261,7 +271,7 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 	}
 
 	live := new(export.Counters)
-	t := export.Target{To: o.To, Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats,
+	t := export.Target{To: o.To, Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats, KeepGenerations: o.Keep,
 		Blob:           azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.FromEnv(),
 		CosmosEndpoint: o.CosmosEndpoint, CosmosKey: os.Getenv(envCosmosKey),
 		Database: o.Database, Container: o.Container, Shape: o.shape, TTL: o.TTL,
@@ -276,6 +286,9 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 	stop := showExportProgress(env, o.To, total, live)
 	st, err := sink.Publish(ctx, meta, rd)
 	stop()
+	for _, w := range st.Warnings {
+		env.Log.Warn(w)
+	}
 	if err != nil {
 		var ie *errs.InputError
 		if errors.As(err, &ie) && ie.File == "" {

@@ -130,9 +130,26 @@ func TestExportBlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, b := range []string{"manifest.json", "toplist.jsonl.gz", "toplist.parquet"} {
-		if _, err := c.NewBlobClient("2024-05-01/"+b).GetProperties(context.Background(), nil); err != nil {
-			t.Errorf("blob %s: %v", b, err)
+	// The manifest names the data blobs of the publication's generation
+	// folder, which exist.
+	resp, err := c.NewBlobClient("2024-05-01/manifest.json").DownloadStream(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := export.ReadManifest(resp.Body, "manifest.json")
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Files) != 2 || m.Generation == "" {
+		t.Errorf("manifest: generation %q, files %+v", m.Generation, m.Files)
+	}
+	for _, f := range m.Files {
+		if !strings.HasPrefix(f.Name, m.Generation+"/toplist.") {
+			t.Errorf("file %q is not in generation %q", f.Name, m.Generation)
+		}
+		if _, err := c.NewBlobClient("2024-05-01/"+f.Name).GetProperties(context.Background(), nil); err != nil {
+			t.Errorf("blob %s: %v", f.Name, err)
 		}
 	}
 

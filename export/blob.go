@@ -3,13 +3,15 @@ package export
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -22,22 +24,34 @@ import (
 	"github.com/recs-dev/recs/toplist"
 )
 
-// BlobSink publishes into a Blob Storage container under Prefix: each data
-// file (DataName of each format) as a block blob whose blocks are staged
-// while the lists stream and committed (CommitBlockList) only when the file
-// is complete, then manifest.json in one upload. A failed run leaves no new
-// data blob (uncommitted blocks are discarded by the service) and never a
-// manifest that points at a partial run.
+// BlobSink publishes into a Blob Storage container under Prefix, as an
+// immutable generation: each data file becomes the block blob
+// PREFIX/GEN/DataName(format), where GEN is a generation no earlier
+// publication used (see Manifest); its blocks are staged while the lists
+// stream and committed (CommitBlockList) only when the file is complete.
+// Then PREFIX/manifest.json, the only blob ever replaced, is switched to
+// the new generation in one upload; then older generations beyond the
+// newest KeepGenerations, and data blobs of killed publications, are
+// deleted. A reader that follows the manifest always finds exactly the
+// bytes it names, whenever the publisher is killed.
+//
+// The switch is conditional on the manifest being the one read at the
+// start (its ETag, or its absence): if another publisher switched it
+// meanwhile, this publication fails and removes its own generation instead
+// of overwriting the other's. Publish to one prefix from one job at a time;
+// cleanup removes only generations older than its own.
 //
 // Retries are the SDK's (internal/azure.DefaultRetry: 408, 429, 5xx and
 // connection errors, exponential backoff with jitter honouring
 // Retry-After), counted through azure.Counts.
 type BlobSink struct {
 	Container *container.Client
-	// Prefix is prepended to every blob name (a "/" is added when missing);
-	// use one per run ("2024-05-01/") to keep history.
+	// Prefix is prepended to every blob name (a "/" is added when missing).
 	Prefix  string
 	Formats []toplist.Format // data files; empty: DefaultFormats
+	// KeepGenerations is how many generations stay after a publication,
+	// the new one included; 0: DefaultKeepGenerations.
+	KeepGenerations int
 	// CreateContainer creates the container when it does not exist (a
 	// credential without the right, such as a container SAS, makes this a
 	// no-op and the container must exist).
@@ -63,6 +77,9 @@ func (s *BlobSink) Publish(ctx context.Context, meta toplist.Meta, src ListSourc
 	if err != nil && !errs.IsInput(err) && ctx.Err() == nil {
 		err = errs.Service("blob", azure.Scrub(err, s.Secrets...))
 	}
+	for i, w := range st.Warnings {
+		st.Warnings[i] = azure.ScrubString(w, s.Secrets...)
+	}
 	return st, err
 }
 
@@ -84,6 +101,11 @@ func (s *BlobSink) publish(ctx context.Context, meta toplist.Meta, src ListSourc
 			return c.snapshot(start), fmt.Errorf("create container: %w", err)
 		}
 	}
+	mb := s.Container.NewBlockBlobClient(prefix + ManifestName)
+	old, cond, err := s.readManifest(ctx, mb, prefix)
+	if err != nil {
+		return c.snapshot(start), err
+	}
 	blockSize := s.BlockSize
 	if blockSize <= 0 {
 		blockSize = 8 << 20
@@ -94,34 +116,122 @@ func (s *BlobSink) publish(ctx context.Context, meta toplist.Meta, src ListSourc
 	}
 	sem := make(chan struct{}, conc)
 	pool := &sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
-	run := make([]byte, 8)
-	rand.Read(run)
-	runID := hex.EncodeToString(run)
+	gen := newGenerationID(start)
 
-	m, err := writeFiles(ctx, meta, src, formats, func(name string, f toplist.Format) (dest, error) {
+	m, err := writeFiles(ctx, meta, src, formats, gen, func(name string, f toplist.Format) (dest, error) {
 		dctx, cancel := context.WithCancel(ctx)
 		d := &blockDest{ctx: dctx, cancel: cancel, bb: s.Container.NewBlockBlobClient(prefix + name),
-			blockSize: blockSize, sem: sem, pool: pool, runID: runID, contentType: contentType(f)}
+			blockSize: blockSize, sem: sem, pool: pool, runID: gen[len(gen)-6:], contentType: contentType(f)}
 		d.buf = *pool.Get().(*[]byte)
 		return d, nil
 	}, c)
 	if err != nil {
+		s.removeGeneration(prefix, gen)
 		return c.snapshot(start), err
 	}
+	kept, keepLegacy := retain(gen, old, s.KeepGenerations)
+	m.Generations = kept
+	m.PublishedAt = time.Now().UTC()
 	b, err := m.encode()
 	if err != nil {
+		s.removeGeneration(prefix, gen)
 		return c.snapshot(start), err
 	}
-	mb := s.Container.NewBlockBlobClient(prefix + ManifestName)
+	crashPoint("before manifest")
 	if _, err := mb.Upload(ctx, streaming.NopCloser(bytes.NewReader(b)), &blockblob.UploadOptions{
-		HTTPHeaders: &blob.HTTPHeaders{BlobContentType: to.Ptr("application/json")},
+		HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: to.Ptr("application/json")},
+		AccessConditions: &blob.AccessConditions{ModifiedAccessConditions: cond},
 	}); err != nil {
+		s.removeGeneration(prefix, gen)
+		if bloberror.HasCode(err, bloberror.ConditionNotMet, bloberror.BlobAlreadyExists) {
+			return c.snapshot(start), errs.Service("blob", fmt.Errorf("%s%s was replaced by another publication while this one ran: nothing published (publish to one prefix from one job at a time)", prefix, ManifestName))
+		}
 		return c.snapshot(start), fmt.Errorf("%s: %w", ManifestName, err)
 	}
+	crashPoint("after manifest")
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
 	st.Manifest = m
+	st.Warnings = s.clean(ctx, prefix, gen, kept, keepLegacy)
 	return st, nil
+}
+
+// readManifest reads the manifest a publication is about to replace (nil
+// when there is none) and the condition under which it may be replaced:
+// unchanged since (its ETag), or still absent.
+func (s *BlobSink) readManifest(ctx context.Context, mb *blockblob.Client, prefix string) (*Manifest, *blob.ModifiedAccessConditions, error) {
+	resp, err := mb.DownloadStream(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return nil, &blob.ModifiedAccessConditions{IfNoneMatch: to.Ptr(azcore.ETagAny)}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s%s: %w", prefix, ManifestName, err)
+	}
+	defer resp.Body.Close()
+	name := prefix + ManifestName
+	m, err := ReadManifest(io.LimitReader(resp.Body, 1<<20), name)
+	if err != nil {
+		return nil, nil, errs.Inputf("", 0, "%v; refusing to publish over it (choose another prefix)", err)
+	}
+	if resp.ETag == nil {
+		return nil, nil, fmt.Errorf("read %s: no ETag in the response", name)
+	}
+	return m, &blob.ModifiedAccessConditions{IfMatch: resp.ETag}, nil
+}
+
+// removeGeneration deletes the committed data blobs of generation gen
+// after a failed publication (best effort: the next publication removes
+// what remains).
+func (s *BlobSink) removeGeneration(prefix, gen string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p := prefix + gen + "/"
+	pager := s.Container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &p})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return
+		}
+		for _, b := range page.Segment.BlobItems {
+			s.Container.NewBlobClient(*b.Name).Delete(ctx, nil)
+		}
+	}
+}
+
+// clean deletes, after a manifest switch, the blobs of generations older
+// than gen that are not kept, and the data blobs of a pre-generation
+// publication unless keepLegacy. Generations newer than gen are left
+// alone (a publication that started later may be writing them). Failures
+// do not undo the publication: they are returned as warnings.
+func (s *BlobSink) clean(ctx context.Context, prefix, gen string, kept []string, keepLegacy bool) []string {
+	var warn []string
+	pager := s.Container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &prefix})
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			return append(warn, fmt.Sprintf("cleaning up old generations: listing %s: %v", prefix, err))
+		}
+		for _, b := range page.Segment.BlobItems {
+			rest := strings.TrimPrefix(*b.Name, prefix)
+			g, _, inFolder := strings.Cut(rest, "/")
+			var remove bool
+			switch {
+			case inFolder:
+				remove = isGenerationID(g) && g < gen && !slices.Contains(kept, g)
+			default:
+				remove = isLegacyDataName(rest) && !keepLegacy
+			}
+			if !remove {
+				continue
+			}
+			if _, err := s.Container.NewBlobClient(*b.Name).Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
+				warn = append(warn, fmt.Sprintf("cleaning up %s: %v", *b.Name, err))
+				continue
+			}
+			crashPoint("removed " + rest)
+		}
+	}
+	return warn
 }
 
 func contentType(f toplist.Format) string {
@@ -187,8 +297,8 @@ func (d *blockDest) stage() error {
 	if len(d.buf) == 0 {
 		return nil
 	}
-	// Block ids must have equal lengths within a blob; the run id keeps
-	// them apart from blocks a failed earlier run left uncommitted.
+	// Block ids must have equal lengths within a blob; the run id (from
+	// the generation's random part) keeps them apart from any other run's.
 	id := base64.StdEncoding.EncodeToString([]byte(fmt.Sprintf("recs-%s-%08d", d.runID, len(d.ids))))
 	d.ids = append(d.ids, id)
 	block := d.buf

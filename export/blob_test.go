@@ -139,7 +139,8 @@ func TestBlobSink(t *testing.T) {
 		t.Errorf("retries %d, throttles %d against a healthy Azurite", st.Retries, st.Throttles)
 	}
 	got := listBlobs(t, c, "2024-05-01/")
-	want := []string{"2024-05-01/manifest.json", "2024-05-01/toplist.jsonl", "2024-05-01/toplist.jsonl.gz", "2024-05-01/toplist.parquet"}
+	g := "2024-05-01/" + m.Generation + "/"
+	want := []string{g + "toplist.jsonl", g + "toplist.jsonl.gz", g + "toplist.parquet", "2024-05-01/manifest.json"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("blobs = %v, want %v", got, want)
 	}

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,9 +119,12 @@ type CosmosSink struct {
 	// interrupted run with the same model, lists and target.
 	Resume bool
 
-	Secrets  []string     // removed from error messages (the key)
-	Progress *Counters    // optional live counters
-	Log      *slog.Logger // optional
+	Secrets []string // removed from error messages (the key)
+	// Credential names what Client authenticates with, for messages about
+	// a rejected one: "key" or "Azure AD token"; "": "credential".
+	Credential string
+	Progress   *Counters    // optional live counters
+	Log        *slog.Logger // optional
 }
 
 func (s *CosmosSink) defaults() (CosmosSink, error) {
@@ -186,10 +190,33 @@ func (s *CosmosSink) Publish(ctx context.Context, meta toplist.Meta, src ListSou
 	case err == nil:
 	case ctx.Err() != nil:
 		err = ctx.Err()
+	case authRejected(err) != nil:
+		err = errs.Service("cosmos", authRejected(err)(hostOf(s.Client.Endpoint()), or(s.Credential, "credential")))
 	case !errs.IsInput(err):
 		err = errs.Service("cosmos", azure.Scrub(err, s.Secrets...))
 	}
 	return st, err
+}
+
+// authRejected returns, for a 401 or 403 answer, a function that words it
+// for the user; nil for any other error. Such an answer is never retried
+// (see classify), and the message carries the service's error code but
+// none of its text (which may echo the request's signature payload).
+func authRejected(err error) func(host, credential string) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) || (re.StatusCode != http.StatusUnauthorized && re.StatusCode != http.StatusForbidden) {
+		return nil
+	}
+	status := fmt.Sprintf("%d %s", re.StatusCode, http.StatusText(re.StatusCode))
+	if c := re.ErrorCode; c != "" && !strings.Contains(c, strconv.Itoa(re.StatusCode)) && c != http.StatusText(re.StatusCode) {
+		status += ", " + c
+	}
+	return func(host, credential string) error {
+		if re.StatusCode == http.StatusUnauthorized {
+			return fmt.Errorf("the %s was rejected by %s (%s): check that it is a current key of this account (or the identity's token)", credential, host, status)
+		}
+		return fmt.Errorf("the %s was rejected by %s (%s): it is valid but not allowed to do this — a read-only key, a missing role assignment, or a firewall or network rule", credential, host, status)
+	}
 }
 
 type upsertJob struct {

@@ -2,30 +2,47 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/recs-dev/recs/internal/atomicfile"
+	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/toplist"
 )
 
-// DirSink publishes into a local directory: the data files (DataName of
-// each format) and then manifest.json, each through a temporary file that
-// is renamed into place, so a reader that follows the manifest never sees
-// a partial run.
+// DirSink publishes into a local directory, Dir/Prefix, as an immutable
+// generation: the data files go into a new folder GEN/ (see Manifest) no
+// earlier publication used, each through a temporary file that is synced
+// and renamed; then manifest.json, the only file ever replaced, is switched
+// to the new generation by a rename; then the generations beyond the newest
+// KeepGenerations (and leftovers of killed publications) are deleted. A
+// reader that follows the manifest therefore always finds exactly the
+// bytes it names, whenever the publisher is killed.
 //
-// Use a fresh Prefix per run to keep history and to keep readers of an
-// older manifest away from newer data files.
+// One publication at a time: DirSink holds an flock(2) on
+// Dir/Prefix/.recs-publish.lock while it runs (released by the kernel if
+// the process dies), and another one fails at once.
 type DirSink struct {
-	Dir      string           // created if missing
-	Prefix   string           // subdirectory of Dir for this run; "" for Dir itself
-	Formats  []toplist.Format // data files to write; empty: DefaultFormats
-	Progress *Counters        // optional live counters
+	Dir     string           // created if missing
+	Prefix  string           // subdirectory of Dir for this run; "" for Dir itself
+	Formats []toplist.Format // data files to write; empty: DefaultFormats
+	// KeepGenerations is how many generations stay after a publication,
+	// the new one included; 0: DefaultKeepGenerations.
+	KeepGenerations int
+	Progress        *Counters // optional live counters
 }
+
+// lockName is the lock file of a publication directory.
+const lockName = ".recs-publish.lock"
 
 // Publish implements Sink.
 func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource) (Stats, error) {
@@ -42,30 +59,138 @@ func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Stats{}, err
 	}
-	m, err := writeFiles(ctx, meta, src, formats, func(name string, _ toplist.Format) (dest, error) {
-		f, err := atomicfile.Create(filepath.Join(dir, name))
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer unlock()
+	manPath := filepath.Join(dir, ManifestName)
+	old, err := readDirManifest(manPath)
+	if err != nil {
+		return Stats{}, err
+	}
+
+	gen := newGenerationID(start)
+	genDir := filepath.Join(dir, gen)
+	if err := os.Mkdir(genDir, 0o755); err != nil {
+		return Stats{}, err
+	}
+	m, err := writeFiles(ctx, meta, src, formats, gen, func(name string, _ toplist.Format) (dest, error) {
+		f, err := atomicfile.Create(filepath.Join(dir, filepath.FromSlash(name)))
 		if err != nil {
 			return nil, err
 		}
 		return fileDest{f}, nil
 	}, c)
+	if err == nil {
+		// The folder's entry must be durable before a manifest names it.
+		err = atomicfile.SyncDir(dir)
+	}
 	if err != nil {
+		os.RemoveAll(genDir)
 		return c.snapshot(start), err
 	}
+	kept, keepLegacy := retain(gen, old, s.KeepGenerations)
+	m.Generations = kept
+	m.PublishedAt = time.Now().UTC()
 	b, err := m.encode()
 	if err != nil {
+		os.RemoveAll(genDir)
 		return c.snapshot(start), err
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, ManifestName), func(w io.Writer) error {
+	crashPoint("before manifest")
+	if err := atomicfile.WriteFile(manPath, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	}); err != nil {
+		os.RemoveAll(genDir)
 		return c.snapshot(start), err
 	}
+	crashPoint("after manifest")
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
 	st.Manifest = m
+	st.Warnings = cleanDir(dir, kept, keepLegacy)
 	return st, nil
+}
+
+// readDirManifest reads the manifest a publication is about to replace:
+// nil when there is none. Anything else at that name is refused rather
+// than overwritten.
+func readDirManifest(path string) (*Manifest, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := ReadManifest(io.LimitReader(f, 1<<20), path)
+	if err != nil {
+		return nil, errs.Inputf("", 0, "%v; refusing to publish over it (choose another directory or --prefix)", err)
+	}
+	return m, nil
+}
+
+// cleanDir deletes, after a manifest switch, the generation folders not in
+// kept, the data files of a pre-generation publication unless keepLegacy,
+// and temporary files left by killed publications. Failures do not undo
+// the publication: they are returned as warnings.
+func cleanDir(dir string, kept []string, keepLegacy bool) []string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return []string{fmt.Sprintf("cleaning up old generations: %v", err)}
+	}
+	var warn []string
+	for _, e := range ents {
+		name := e.Name()
+		var remove bool
+		switch {
+		case isGenerationID(name):
+			remove = e.IsDir() && !slices.Contains(kept, name)
+		case isLegacyDataName(name):
+			remove = !keepLegacy
+		case strings.HasPrefix(name, "."+ManifestName+".tmp-"):
+			remove = true // a manifest being written when its publisher died
+		case strings.HasPrefix(name, ".toplist.") && strings.Contains(name, ".tmp-"):
+			remove = true // a data file of a killed pre-generation publisher
+		}
+		if !remove {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			warn = append(warn, fmt.Sprintf("cleaning up %s: %v", name, err))
+			continue
+		}
+		crashPoint("removed " + name)
+	}
+	return warn
+}
+
+// lockDir takes the publication lock of dir without waiting.
+func lockDir(dir string) (func(), error) {
+	path := filepath.Join(dir, lockName)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder, _ := os.ReadFile(path)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: another publication into this directory is running (%s)", dir, strings.TrimSpace(string(holder)))
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := f.Truncate(0); err == nil {
+		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() {
+		f.Truncate(0)
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 type fileDest struct{ f *atomicfile.File }

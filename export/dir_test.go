@@ -75,9 +75,8 @@ func TestDirSinkFailureLeavesNothing(t *testing.T) {
 	if !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the source's error", err)
 	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 0 {
-		t.Errorf("a failed publish left %d entries, e.g. %s", len(ents), ents[0].Name())
+	if names := dirNames(t, dir); len(names) != 1 || names[0] != lockName {
+		t.Errorf("a failed publish left %v; want only the lock file", names)
 	}
 	// A cancelled context stops the publication the same way.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -85,8 +84,8 @@ func TestDirSinkFailureLeavesNothing(t *testing.T) {
 	if _, err := s.Publish(ctx, testMeta, Lists(genLists(5000, 10, 3))); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
-		t.Errorf("a cancelled publish left %d entries", len(ents))
+	if names := dirNames(t, dir); len(names) != 1 || names[0] != lockName {
+		t.Errorf("a cancelled publish left %v", names)
 	}
 }
 
@@ -99,11 +98,24 @@ func TestDirSinkPrefixMustStayInside(t *testing.T) {
 	}
 }
 
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
 func assertNoTemp(t *testing.T, dir string) {
 	t.Helper()
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		if filepath.Ext(e.Name()) != "" && e.Name()[0] == '.' {
+		if filepath.Ext(e.Name()) != "" && e.Name()[0] == '.' && e.Name() != lockName {
 			t.Errorf("temporary file %s left behind", e.Name())
 		}
 	}

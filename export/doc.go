@@ -6,13 +6,14 @@
 // Every backend implements Sink. Publication never leaves half a result
 // where a reader would take it for a whole one:
 //
-//   - DirSink writes each file to a temporary name and renames it into
-//     place; manifest.json is renamed last.
-//   - BlobSink stages each data blob as uncommitted blocks and commits the
-//     block list only when the blob is complete (a failed upload leaves no
-//     blob, a failed overwrite keeps the old one); manifest.json is
-//     uploaded last. A reader that follows the manifest never sees a
-//     partial run.
+//   - DirSink and BlobSink write each publication as an immutable
+//     generation: data files under a folder name no earlier publication
+//     used (files through a temporary name, synced and renamed; blobs
+//     staged as blocks and committed only when complete), then switch
+//     manifest.json, the only object ever replaced, in one rename or one
+//     upload, then delete generations beyond KeepGenerations. A reader
+//     that follows the manifest gets exactly the bytes it names, whenever
+//     the publisher dies (export/crash_test.go kills it at every step).
 //   - CosmosSink upserts one document per user (idempotent by id), so a
 //     re-run after a crash is safe, and keeps a small checkpoint so that
 //     Resume skips what an interrupted run of the same model already wrote.

@@ -46,6 +46,15 @@ type faultProxy struct {
 	retryAfter                                         string
 
 	n429, n503, nSlow, nStall, nDropBefore, nDropAfter, nForwarded atomic.Int64
+
+	// authStatus, when set, answers every request (data and control
+	// plane) with it, as Cosmos DB does when the key is wrong (401) or not
+	// allowed (403); the emulator accepts any key.
+	// (Atomic: the test sets them while the server runs, and the requests
+	// come from a child process, which the race detector cannot follow.)
+	authStatus   atomic.Int32
+	authDocsOnly atomic.Bool // only document writes (a key that may read, not write)
+	nAuth        atomic.Int64
 }
 
 func newFaultProxy(t *testing.T, target string, seed uint64) (*faultProxy, string) {
@@ -85,6 +94,14 @@ func isDocWrite(r *http.Request) bool {
 }
 
 func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if status := int(p.authStatus.Load()); status != 0 && (!p.authDocsOnly.Load() || isDocWrite(r)) {
+		p.nAuth.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, `{"code":"`+http.StatusText(status)+`","message":"The input authorization token can't serve the request (injected)"}`)
+		return
+	}
 	if !isDocWrite(r) {
 		p.rp.ServeHTTP(w, r)
 		return

@@ -62,10 +62,11 @@ func checkFormats(formats []toplist.Format) ([]toplist.Format, error) {
 	return formats, nil
 }
 
-// writeFiles streams src once into one file per format, through the dests
-// open returns, and commits them all only after every list was written.
-// It returns the manifest of the files (PublishedAt unset).
-func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats []toplist.Format,
+// writeFiles streams src once into one file per format, named
+// GEN/DataName(format), through the dests open returns, and commits them
+// all only after every list was written. It returns the manifest of the
+// files, for generation gen.
+func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats []toplist.Format, gen string,
 	open func(name string, f toplist.Format) (dest, error), c *Counters) (*Manifest, error) {
 	type out struct {
 		name string
@@ -81,7 +82,7 @@ func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats 
 		}
 	}()
 	for _, f := range formats {
-		name := DataName(f)
+		name := gen + "/" + DataName(f)
 		d, err := open(name, f)
 		if err != nil {
 			return nil, err
@@ -93,7 +94,7 @@ func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats 
 			return nil, err
 		}
 	}
-	m := &Manifest{Format: manifestFormat, Version: 1, Model: meta.Model, K: meta.K, GeneratedAt: meta.GeneratedAt.UTC()}
+	m := &Manifest{Format: ManifestFormat, Version: 1, Model: meta.Model, K: meta.K, GeneratedAt: meta.GeneratedAt.UTC(), Generation: gen}
 	// The source is read on this goroutine and each file is encoded on its
 	// own (JSON lines, gzip and Parquet encoders and their hashes run in
 	// parallel); batches of lists are shared read-only.
@@ -176,6 +177,7 @@ func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats 
 			return nil, fmt.Errorf("%s: %w", o.name, err)
 		}
 		m.Files = append(m.Files, ManifestFile{Name: o.name, Format: o.f, Bytes: o.hw.n, SHA256: hex.EncodeToString(o.hw.h.Sum(nil))})
+		crashPoint("committed " + o.name)
 	}
 	outs = nil
 	m.PublishedAt = time.Now().UTC()

@@ -56,6 +56,9 @@ type Stats struct {
 	Bytes     int64         `json:"bytes"`     // bytes sent: document bodies, or file and blob contents
 	Elapsed   time.Duration `json:"-"`
 	Manifest  *Manifest     `json:"manifest,omitempty"` // DirSink and BlobSink
+	// Warnings are problems that did not stop the publication, such as an
+	// old generation that could not be deleted.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // DocsPerSecond returns Documents / Elapsed (0 when nothing elapsed).

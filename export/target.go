@@ -30,6 +30,9 @@ type Target struct {
 	Prefix  string
 	Formats []toplist.Format // empty: DefaultFormats
 	Blob    azure.BlobLocation
+	// KeepGenerations is how many publications stay in the directory or
+	// under the prefix (0: DefaultKeepGenerations).
+	KeepGenerations int
 
 	// Cosmos DB.
 	CosmosEndpoint string
@@ -60,7 +63,8 @@ func (t Target) Open() (Sink, string, error) {
 		desc := fmt.Sprintf("%s/%s/%s", hostOf(t.CosmosEndpoint), or(t.Database, DefaultDatabase), or(t.Container, DefaultContainer))
 		return &CosmosSink{Client: client, Database: t.Database, Container: t.Container, Shape: t.Shape,
 			TTL: t.TTL, MaxConcurrency: t.Concurrency, MaxRetries: t.MaxRetries, RequestTimeout: t.RequestTimeout,
-			Checkpoint: t.Checkpoint, Resume: t.Resume, Secrets: []string{t.CosmosKey}, Progress: t.Progress, Log: t.Log}, desc, nil
+			Checkpoint: t.Checkpoint, Resume: t.Resume, Secrets: []string{t.CosmosKey}, Credential: t.cosmosCredential(),
+			Progress: t.Progress, Log: t.Log}, desc, nil
 	case "blob":
 		loc := t.Blob
 		if loc.Counts == nil {
@@ -76,14 +80,14 @@ func (t Target) Open() (Sink, string, error) {
 		// The container URL may carry a SAS: show it without its query.
 		desc, _, _ := strings.Cut(cc.URL(), "?")
 		desc = strings.TrimSuffix(desc, "/") + "/" + prefix
-		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, CreateContainer: true,
+		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, CreateContainer: true,
 			Counts: loc.Counts, Secrets: loc.Secrets(), Progress: t.Progress}, desc, nil
 	case "dir":
 		desc := t.Dir
 		if t.Prefix != "" {
 			desc = filepath.Join(t.Dir, strings.Trim(t.Prefix, "/"))
 		}
-		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, Progress: t.Progress}, desc, nil
+		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, Progress: t.Progress}, desc, nil
 	}
 	return nil, "", fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
 }
@@ -132,9 +136,20 @@ func (t Target) Check(ctx context.Context) error {
 		if err == nil || isStatus(err, http.StatusNotFound) {
 			return nil
 		}
+		if reword := authRejected(err); reword != nil {
+			return errs.Service("cosmos", reword(hostOf(t.CosmosEndpoint), t.cosmosCredential()))
+		}
 		return errs.Service("cosmos", azure.Scrub(err, t.CosmosKey))
 	}
 	return fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
+}
+
+// cosmosCredential names what the Cosmos client authenticates with.
+func (t Target) cosmosCredential() string {
+	if t.CosmosKey != "" {
+		return "key"
+	}
+	return "Azure AD token"
 }
 
 func isStatus(err error, code int) bool {

@@ -90,6 +90,9 @@ type PublishConfig struct {
 	Container      string `yaml:"container,omitempty"`
 	DocumentShape  string `yaml:"document_shape,omitempty"`
 	TTL            int    `yaml:"ttl,omitempty"`
+	// KeepGenerations is how many publications stay in the directory or
+	// under the blob prefix (dir and blob), this one included.
+	KeepGenerations int `yaml:"keep_generations"`
 }
 
 // TuneConfig, when Space is set, runs a hyperparameter search on the
@@ -128,7 +131,7 @@ func Defaults() Config {
 		ALS:       ALSConfig{Rank: 10, MaxIter: 10, Reg: 0.1, Alpha: 1, Seed: 42, Solver: "cholesky", CGSteps: 3},
 		Eval:      EvalConfig{K: 10},
 		Recommend: RecommendConfig{K: 10},
-		Publish:   PublishConfig{To: "none", Database: "recommendations", Container: "user_recommendations", DocumentShape: "full"},
+		Publish:   PublishConfig{To: "none", KeepGenerations: 2, Database: "recommendations", Container: "user_recommendations", DocumentShape: "full"},
 		Tune:      TuneConfig{Strategy: "halving", Budget: 100, Metric: "ndcg@10", Holdout: 0.2},
 		Runs:      RunsConfig{Root: "runs"},
 	}
@@ -196,6 +199,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Publish.To == "dir" && c.Publish.Dir == "" {
 		bad("publish.to dir needs publish.dir")
+	}
+	if c.Publish.KeepGenerations < 1 {
+		bad("publish.keep_generations %d: want at least 1 (the publication itself)", c.Publish.KeepGenerations)
 	}
 	if c.Gate.MaxRegression != "" && c.Gate.Baseline == "" {
 		bad("gate.max_regression needs gate.baseline")

@@ -70,7 +70,7 @@ func (r *run) gate(doc *eval.Document) (*GateResult, error) {
 // target builds the export target of the configuration. Credentials come
 // from the environment only.
 func (c *PublishConfig) target() export.Target {
-	t := export.Target{To: c.To, Dir: c.Dir, Prefix: c.Prefix, Database: c.Database, Container: c.Container,
+	t := export.Target{To: c.To, Dir: c.Dir, Prefix: c.Prefix, KeepGenerations: c.KeepGenerations, Database: c.Database, Container: c.Container,
 		Shape: export.DocumentShape(c.DocumentShape), TTL: c.TTL}
 	if t.Shape == "recs" {
 		t.Shape = export.ShapeFull
@@ -109,6 +109,9 @@ func (r *run) publish(ctx context.Context) error {
 	defer rd.Close()
 	r.log.Info("publishing", "sink", t.To, "target", desc)
 	st, err := sink.Publish(ctx, rd.Meta(), rd)
+	for _, w := range st.Warnings {
+		r.log.Warn(w)
+	}
 	if err != nil {
 		return err
 	}

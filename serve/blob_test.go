@@ -94,11 +94,29 @@ func TestBlobSource(t *testing.T) {
 		t.Errorf("after reload: %+v", info)
 	}
 
-	// A data blob replaced after its manifest fails the checksum.
+	// A data blob that differs from its manifest (recs never rewrites
+	// one, but something else might) fails the checksum; one that is gone
+	// (its generation deleted by later publications) fails the load too.
 	c, _, _ := azure.OpenContainer(azure.BlobLocation{URL: e.ServiceURL + "/" + cont, AccountKey: e.Key})
-	uploadBlob(t, c, "daily/"+export.DataName(toplist.JSONL), "{\"format\":\"recs-toplist\",\"version\":1,\"k\":3}\n")
+	resp, err := c.NewBlobClient("daily/"+export.ManifestName).DownloadStream(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := export.ReadManifest(resp.Body, export.ManifestName)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataName := "daily/" + m.Files[0].Name
+	uploadBlob(t, c, dataName, "{\"format\":\"recs-toplist\",\"version\":1,\"k\":3}\n")
 	if _, _, err := src.Load(ctx); err == nil || !strings.Contains(err.Error(), "changed after its manifest") {
 		t.Errorf("tampered data: %v", err)
+	}
+	if _, err := c.NewBlobClient(dataName).Delete(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := src.Load(ctx); err == nil || !strings.Contains(err.Error(), "which is gone") {
+		t.Errorf("deleted data: %v", err)
 	}
 	// Nothing published under a prefix.
 	empty, err := NewBlobSource(azure.BlobLocation{URL: e.ServiceURL + "/" + cont + "/nothing", AccountKey: e.Key}, "")

@@ -17,7 +17,7 @@ type HTTPConfig struct {
 	ReadTimeout       time.Duration // 10s: to read a batch request's body, from the end of its headers
 	WriteTimeout      time.Duration // 10s: from the end of the headers to the end of the response
 	IdleTimeout       time.Duration // 120s: keep-alive connections with no request
-	MaxHeaderBytes    int           // 16 KiB
+	MaxHeaderBytes    int           // 16 KiB: request line, header lines and the blank line, line ends included
 	ShutdownTimeout   time.Duration // 25s: draining in-flight requests after ctx ends
 }
 
@@ -49,6 +49,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, hc HTTPConfig) erro
 	// The timeouts are the guard's (see guard.go), not net/http's: same
 	// limits, no timer per request.
 	g := newGuard(hc)
+	g.rejected = func(code int) { s.m.observe(routeOther, code, 0) }
 	defer g.close()
 	srv := &http.Server{
 		Handler:        s,

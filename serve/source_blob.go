@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -23,11 +24,14 @@ import (
 
 // BlobSource loads the lists `recs export --to blob` published: it reads
 // PREFIX/manifest.json, then the data file the manifest names (Parquet
-// preferred, then gzipped or plain JSON lines), checks its size and SHA-256
-// against the manifest, and builds an Index. The manifest's ETag is the
-// version, so a new publication (whose manifest is written last) is picked
-// up by the Reloader; a data file replaced after its manifest was read fails
-// the checksum and the load is retried at the next poll, never served.
+// preferred, then gzipped or plain JSON lines; in the publication's
+// generation folder), checks its size and SHA-256 against the manifest, and
+// builds an Index. The manifest's ETag is the version, so a new publication
+// (whose manifest is switched last) is picked up by the Reloader. Data blobs
+// are never rewritten; one deleted after its manifest was read (its
+// generation fell out of --keep-generations), or changed by a pre-generation
+// publisher, fails the load, which is retried at the next poll, never
+// served.
 type BlobSource struct {
 	Container *container.Client
 	Prefix    string   // blob name prefix: "" or ending in "/"
@@ -142,11 +146,14 @@ func (b *BlobSource) Load(ctx context.Context) (*Index, string, error) {
 // and SHA-256 against the manifest.
 func (b *BlobSource) download(ctx context.Context, file export.ManifestFile) (string, error) {
 	resp, err := b.Container.NewBlobClient(b.Prefix+file.Name).DownloadStream(ctx, nil)
+	if bloberror.HasCode(err, bloberror.BlobNotFound) {
+		return "", errs.Inputf(b.Display+"/"+export.ManifestName, 0, "names %s, which is gone (removed by a later publication?)", file.Name)
+	}
 	if err != nil {
 		return "", b.fail(err)
 	}
 	defer resp.Body.Close()
-	f, err := os.CreateTemp(b.TempDir, "recs-serve-*-"+file.Name)
+	f, err := os.CreateTemp(b.TempDir, "recs-serve-*-"+path.Base(file.Name))
 	if err != nil {
 		return "", err
 	}

@@ -1,7 +1,11 @@
 package serve
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/recs-dev/recs/export"
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/rundir"
@@ -18,6 +23,9 @@ import (
 // FileSource loads an Index from local files. Path is one of
 //   - a run directory (it holds manifest.json): its top-k file, and with
 //     Popular its training split for the fallback;
+//   - a publication directory of `recs export --to dir` (its manifest.json
+//     is a export.Manifest): the data file the manifest names (Parquet
+//     preferred), checked against the manifest's size and SHA-256;
 //   - a run root (it holds a "latest" link): the run latest points at,
 //     resolved afresh on each load, so a new run is picked up when
 //     `recs train` switches the link;
@@ -39,6 +47,11 @@ type target struct {
 	runDir string // resolved run directory, or ""
 	file   string // resolved top-k file
 	man    *rundir.Manifest
+
+	// A publication directory: its manifest's path and the entry of file.
+	pubManifest string
+	pub         *export.Manifest
+	pubFile     export.ManifestFile
 }
 
 func (f *FileSource) resolve() (target, error) {
@@ -52,6 +65,9 @@ func (f *FileSource) resolve() (target, error) {
 	}
 	if !fi.IsDir() {
 		return target{file: real}, nil
+	}
+	if t, ok, err := resolvePublication(real); ok || err != nil {
+		return t, err
 	}
 	if _, err := os.Stat(filepath.Join(real, rundir.ManifestFile)); err != nil {
 		latest := filepath.Join(real, rundir.LatestLink)
@@ -72,13 +88,43 @@ func (f *FileSource) resolve() (target, error) {
 	return target{runDir: real, file: man.Path(real, "topk", rundir.TopKFile), man: man}, nil
 }
 
+// resolvePublication reads dir/manifest.json if it is a publication's
+// manifest (format export.ManifestFormat); ok is false for anything else.
+func resolvePublication(dir string) (t target, ok bool, err error) {
+	path := filepath.Join(dir, export.ManifestName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return target{}, false, nil
+	}
+	var head struct {
+		Format string `json:"format"`
+	}
+	if json.Unmarshal(b, &head) != nil || head.Format != export.ManifestFormat {
+		return target{}, false, nil
+	}
+	m, err := export.ReadManifest(bytes.NewReader(b), path)
+	if err != nil {
+		return target{}, true, errs.Inputf("", 0, "%v", err)
+	}
+	for _, fm := range []toplist.Format{toplist.Parquet, toplist.JSONLGzip, toplist.JSONL} {
+		if mf, found := m.File(fm); found {
+			return target{file: filepath.Join(dir, filepath.FromSlash(mf.Name)), pubManifest: path, pub: m, pubFile: mf}, true, nil
+		}
+	}
+	return target{}, true, errs.Inputf(path, 0, "names no data file recs can read")
+}
+
 // Version identifies the content: the resolved file and its identity
 // (device, inode, size, modification time), so an atomic replacement or a
-// switched link changes it.
+// switched link changes it. For a publication directory it is the
+// manifest's identity: a publication replaces it, and only it.
 func (f *FileSource) Version(ctx context.Context) (string, error) {
 	t, err := f.resolve()
 	if err != nil {
 		return "", err
+	}
+	if t.pub != nil {
+		return fileVersion(t.pubManifest)
 	}
 	return fileVersion(t.file)
 }
@@ -100,6 +146,9 @@ func (f *FileSource) Load(ctx context.Context) (*Index, string, error) {
 	t, err := f.resolve()
 	if err != nil {
 		return nil, "", err
+	}
+	if t.pub != nil {
+		return f.loadPublication(ctx, t)
 	}
 	// The version is taken before reading: if the file changes during the
 	// read, the next poll sees a different version and loads again.
@@ -125,6 +174,48 @@ func (f *FileSource) Load(ctx context.Context) (*Index, string, error) {
 	return idx.WithSource(src, v, pop), v, nil
 }
 
+// loadPublication reads the data file a publication's manifest names. The
+// file is opened once, hashed and then read from that same open file, so a
+// later publication that deletes it cannot pull it away midway; a file the
+// manifest names but that is gone or differs fails the load (the previous
+// lists keep serving, and the next poll reads the manifest again).
+func (f *FileSource) loadPublication(ctx context.Context, t target) (*Index, string, error) {
+	v, err := fileVersion(t.pubManifest)
+	if err != nil {
+		return nil, "", err
+	}
+	fh, err := os.Open(t.file)
+	if err != nil {
+		return nil, "", errs.Inputf(t.pubManifest, 0, "names %s, which cannot be read (removed by a later publication?): %v", t.pubFile.Name, err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, fh)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", t.file, err)
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); n != t.pubFile.Bytes || sum != t.pubFile.SHA256 {
+		return nil, "", errs.Inputf(t.file, 0, "%d bytes with SHA-256 %s, but %s says %d bytes, %.12s: not the file the manifest names",
+			n, sum[:12], t.pubManifest, t.pubFile.Bytes, t.pubFile.SHA256)
+	}
+	if _, err := fh.Seek(0, io.SeekStart); err != nil {
+		return nil, "", err
+	}
+	rd, err := toplist.NewReader(fh, t.pubFile.Format, t.file)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rd.Close()
+	idx, err := loadTopK(ctx, rd, t.file)
+	if err != nil {
+		return nil, "", err
+	}
+	if int64(idx.Len()) != t.pub.Users {
+		return nil, "", errs.Inputf(t.pubManifest, 0, "counts %d users, %s holds %d", t.pub.Users, t.pubFile.Name, idx.Len())
+	}
+	return idx.WithSource(filepath.Dir(t.pubManifest), v, nil), v, nil
+}
+
 // LoadTopKFile reads a top-k file (any toplist format) into an Index,
 // checking ctx as it goes.
 func LoadTopKFile(ctx context.Context, path string) (*Index, error) {
@@ -133,6 +224,10 @@ func LoadTopKFile(ctx context.Context, path string) (*Index, error) {
 		return nil, err
 	}
 	defer rd.Close()
+	return loadTopK(ctx, rd, path)
+}
+
+func loadTopK(ctx context.Context, rd *toplist.Reader, path string) (*Index, error) {
 	hint := 0
 	if n := rd.Len(); n > 0 {
 		hint = int(n)

@@ -32,7 +32,9 @@ func Create(path string) (*File, error) {
 	return &File{File: tmp, path: path}, nil
 }
 
-// Commit syncs and closes the temporary file and renames it over the target.
+// Commit syncs and closes the temporary file, renames it over the target
+// and syncs the directory, so the new content survives a power failure
+// once Commit returns.
 func (f *File) Commit() error {
 	if f.done {
 		return errors.New("atomicfile: already committed or aborted")
@@ -55,7 +57,21 @@ func (f *File) Commit() error {
 		os.Remove(f.File.Name())
 		return err
 	}
-	return nil
+	return SyncDir(filepath.Dir(f.path))
+}
+
+// SyncDir flushes a directory's entries (new, renamed and removed names)
+// to stable storage.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Abort discards the temporary file. It does nothing after Commit.
