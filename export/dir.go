@@ -9,13 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/recs-dev/recs/internal/atomicfile"
 	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/internal/lockfile"
 	"github.com/recs-dev/recs/toplist"
 )
 
@@ -170,27 +169,15 @@ func cleanDir(dir string, kept []string, keepLegacy bool) []string {
 
 // lockDir takes the publication lock of dir without waiting.
 func lockDir(dir string) (func(), error) {
-	path := filepath.Join(dir, lockName)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	l, err := lockfile.TryLock(filepath.Join(dir, lockName))
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("%s: another publication into this directory is running (%s)", dir, held.Holder)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%s: another publication into this directory is running (%s)", dir, strings.TrimSpace(string(holder)))
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return func() {
-		f.Truncate(0)
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return func() { l.Unlock() }, nil
 }
 
 type fileDest struct{ f *atomicfile.File }

@@ -5,20 +5,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
+
+	"github.com/recs-dev/recs/internal/lockfile"
 )
 
 // ErrLocked is returned when another live process holds the run root.
 var ErrLocked = errors.New("another recs train is running on this run root")
 
-// Lock is an exclusive lock on a run root: an flock(2) on ROOT/.lock
-// (LockFileEx on Windows; lock_unix.go, lock_windows.go), which the kernel
-// releases when its holder dies, so a lock left by a killed run
-// is simply taken over. The file also records the holder's pid and start
-// time for people reading it.
+// Lock is an exclusive lock on a run root: a lockfile on ROOT/.lock, which
+// the kernel releases when its holder dies, so a lock left by a killed run
+// is simply taken over.
 type Lock struct {
-	f *os.File
+	l *lockfile.Lock
 }
 
 // AcquireLock takes the lock on root without waiting.
@@ -26,33 +24,21 @@ func AcquireLock(root string) (*Lock, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(root, ".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	l, err := lockfile.TryLock(filepath.Join(root, ".lock"))
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("%w (%s: %s)", ErrLocked, held.Path, held.Holder)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := lockFile(f); err != nil {
-		holder, _ := os.ReadFile(path)
-		f.Close()
-		if errors.Is(err, errWouldBlock) {
-			return nil, fmt.Errorf("%w (%s: %s)", ErrLocked, path, strings.TrimSpace(string(holder)))
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte("pid "+strconv.Itoa(os.Getpid())+"\n"), 0)
-	}
-	return &Lock{f: f}, nil
+	return &Lock{l: l}, nil
 }
 
 // Release gives the lock up.
 func (l *Lock) Release() error {
-	if l == nil || l.f == nil {
+	if l == nil {
 		return nil
 	}
-	l.f.Truncate(0)
-	err := unlockFile(l.f)
-	l.f.Close()
-	l.f = nil
-	return err
+	return l.l.Unlock()
 }

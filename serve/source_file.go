@@ -11,7 +11,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"github.com/recs-dev/recs/export"
 	"github.com/recs-dev/recs/ingest"
@@ -135,10 +134,7 @@ func fileVersion(path string) (string, error) {
 		return "", errs.Input(path, err)
 	}
 	v := fmt.Sprintf("%s@%d:%d", path, fi.Size(), fi.ModTime().UnixNano())
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		v += fmt.Sprintf(":%d:%d", st.Dev, st.Ino)
-	}
-	return v, nil
+	return v + fileID(fi), nil
 }
 
 // Load reads the lists (and, with Popular, the run's training data).
