@@ -239,6 +239,18 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 		}
 	}
 
+	// A source that is not there fails before anything listens: its
+	// version (a stat, a manifest's properties) or, for Cosmos DB, a read
+	// of the container. The lists themselves load after the listener is up,
+	// so that /healthz answers while a large source loads.
+	if src.cosmos != nil {
+		if err := src.cosmos.Check(ctx); err != nil {
+			return err
+		}
+	} else if _, err := src.loader.Version(ctx); err != nil {
+		return err
+	}
+
 	var ln net.Listener
 	if !opts.Check {
 		if ln, err = net.Listen("tcp", opts.Addr); err != nil {
@@ -267,9 +279,6 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 	start := time.Now()
 	var version string
 	if src.cosmos != nil {
-		if err := src.cosmos.Check(ctx); err != nil {
-			return fail(err)
-		}
 		if opts.Popular != "" {
 			pop, err := serve.LoadPopular(ctx, opts.Popular, opts.MaxK)
 			if err != nil {
