@@ -60,6 +60,10 @@ const (
 	// the catalogue: on MovieLens 100k, explicit ALS (which ranks by
 	// predicted rating) shows 0.98 and implicit ALS 4.4.
 	liftWarn = 1.5
+	// Lists with a low lift are said to favour rarely rated items only
+	// when at least this share of their slots holds rare items; below it
+	// the evidence would contradict the title.
+	rareShareWarn = 0.01
 	// Test rows dropped as cold start above this share are flagged.
 	coldWarn = 0.05
 )
@@ -313,10 +317,20 @@ func popHints(p *popularity, implicit *bool, add func(hint)) {
 		case implicit == nil:
 			why = "Ranking by predicted rating (explicit ALS) favours items whose few ratings are high; an implicit model that does this has learnt little."
 		}
-		add(hint{Level: levelWarn, Title: "Lists favour rarely rated items",
-			Text: fmt.Sprintf("A recommended item has on average %s× the training ratings of a catalogue item (%s of slots go to items with fewer than %d ratings): the lists are no more popular than random picks. %s",
-				fixed(lift, 2), pct(p.RareShare(rareCount)), rareCount, why),
-			Rule: fmt.Sprintf("popularity lift < %s (1 = random picks)", num(liftWarn))})
+		rare := p.RareShare(rareCount)
+		if rare >= rareShareWarn {
+			add(hint{Level: levelWarn, Title: "Lists favour rarely rated items",
+				Text: fmt.Sprintf("A recommended item has on average %s× the training ratings of a catalogue item, and %s of slots go to items with fewer than %d ratings: the lists are no more popular than random picks. %s",
+					fixed(lift, 2), pct(rare), rareCount, why),
+				Rule: fmt.Sprintf("popularity lift < %s (1 = random picks) and ≥ %s of slots on items with fewer than %d ratings", num(liftWarn), pct(rareShareWarn), rareCount)})
+		} else {
+			// Not rare items (the evidence would contradict the title),
+			// but no more popular than random picks either.
+			add(hint{Level: levelWarn, Title: "Lists no more popular than random picks",
+				Text: fmt.Sprintf("A recommended item has on average %s× the training ratings of a catalogue item; only %s of slots go to items with fewer than %d ratings, so the lists avoid the noisiest items but not the middle of the catalogue. %s",
+					fixed(lift, 2), pct(rare), rareCount, why),
+				Rule: fmt.Sprintf("popularity lift < %s (1 = random picks), < %s of slots on items with fewer than %d ratings", num(liftWarn), pct(rareShareWarn), rareCount)})
+		}
 	}
 	if p.Unknown > 0 {
 		add(hint{Level: levelWarn, Title: "Recommended items unknown to training",

@@ -148,6 +148,22 @@ func TestPopHints(t *testing.T) {
 		t.Errorf("lift = %v, want %v", l, 5950.0/1000/50.5)
 	}
 	has(t, hintsOf(&data{Pop: p}), "warn:Lists favour rarely rated items")
+	// Low lift without rare items (every item has ≥ 5 ratings, lists on
+	// the least rated): not called rare, the evidence would contradict it.
+	q := &popularity{Train: make([]int, 100), Recs: make([]int, 100), K: 10}
+	for j := range q.Train {
+		q.Train[j] = 200 - j
+		q.TrainTotal += q.Train[j]
+	}
+	q.Recs[90], q.Recs[99] = 500, 500
+	q.Slots, q.Recommend = 1000, 2
+	hs := hintsOf(&data{Pop: q})
+	has(t, hs, "warn:Lists no more popular than random picks")
+	for _, h := range hs {
+		if strings.Contains(h, "rarely rated") {
+			t.Errorf("lists without rare items called rare: %q", h)
+		}
+	}
 	// The same lists on 3 of 100 items (coverage < 5%, lift < 1.5): a
 	// collapse onto rare items, not a popularity collapse.
 	p.Recs = make([]int, 100)
@@ -221,6 +237,25 @@ func TestCurveHints(t *testing.T) {
 	for _, d := range []*data{mk(0.40, 0.35, 0.30), mk(0.2, 0.2, 0.2), mk(math.NaN(), 0.2, math.NaN())} {
 		if hs := hintsOf(d); len(hs) != 0 {
 			t.Errorf("precision %v: hints %q, want none", d.Curves.Series[1].Values, hs)
+		}
+	}
+}
+
+// TestWideSpan: a loss whose first iteration is 5× the last goes on a log
+// axis; an RMSE curve from 2.5 to 0.85 (2.9×) and any higher-is-better
+// series stay linear.
+func TestWideSpan(t *testing.T) {
+	for _, tc := range []struct {
+		s    series
+		want bool
+	}{
+		{series{Lower: true, Values: []float64{1e6, 2.1e5, 2e5}}, true},
+		{series{Lower: true, Values: []float64{2.5, 0.9, 0.85}}, false},
+		{series{Lower: false, Values: []float64{0.01, 0.4, 0.45}}, false},
+		{series{Lower: true, Values: []float64{0, 5, 1}}, false},
+	} {
+		if got := wideSpan([]series{tc.s}); got != tc.want {
+			t.Errorf("wideSpan(%v) = %v, want %v", tc.s.Values, got, tc.want)
 		}
 	}
 }

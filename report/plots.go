@@ -203,9 +203,22 @@ func tickLabel(v float64, dec int) string {
 
 // iterPlot draws series per iteration, colours indexing palette, and
 // rings the best value of series ring (-1: none).
+//
+// Series that fall by more than logSpan times over the fit (a loss whose
+// first iteration starts far above the rest) are drawn on a logarithmic
+// axis, labelled so, so that the first iteration does not flatten the
+// others into a line.
 func iterPlot(h *history, ylabel string, ss []series, colors []int, ring int) (string, []legendEntry, error) {
+	logY := wideSpan(ss)
+	if logY {
+		ylabel += " (log scale)"
+	}
 	p := newPlot("iteration", ylabel)
 	p.X.Tick.Marker = niceTicks{integer: true}
+	if logY {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	}
 	xs := ints(h.Iter)
 	var lg []legendEntry
 	for j, s := range ss {
@@ -226,6 +239,31 @@ func iterPlot(h *history, ylabel string, ss []series, colors []int, ring int) (s
 	}
 	out, err := svg(p, plotW, plotH)
 	return out, lg, err
+}
+
+// logSpan is the ratio of the largest to the smallest value above which
+// iterPlot uses a logarithmic axis.
+const logSpan = 4
+
+// wideSpan reports whether every series is lower-is-better with positive
+// finite values whose largest is more than logSpan times the smallest.
+func wideSpan(ss []series) bool {
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range ss {
+		if !s.Lower {
+			return false
+		}
+		for _, v := range s.Values {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			if v <= 0 {
+				return false
+			}
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	return hi > logSpan*lo
 }
 
 // bestIndex returns the index of the best non-NaN value of s, the first on
