@@ -241,16 +241,17 @@ func TestCurveHints(t *testing.T) {
 	}
 }
 
-// TestWideSpan: a loss whose first iteration is 5× the last goes on a log
-// axis; an RMSE curve from 2.5 to 0.85 (2.9×) and any higher-is-better
-// series stay linear.
+// TestWideSpan: a loss whose first iteration is 5× the last and an RMSE
+// from 2.5 to 0.85 (2.9×) go on a log axis (logSpan 2); a curve within 2×
+// and any higher-is-better series stay linear.
 func TestWideSpan(t *testing.T) {
 	for _, tc := range []struct {
 		s    series
 		want bool
 	}{
 		{series{Lower: true, Values: []float64{1e6, 2.1e5, 2e5}}, true},
-		{series{Lower: true, Values: []float64{2.5, 0.9, 0.85}}, false},
+		{series{Lower: true, Values: []float64{2.5, 0.9, 0.85}}, true},
+		{series{Lower: true, Values: []float64{1.2, 0.9, 0.85}}, false},
 		{series{Lower: false, Values: []float64{0.01, 0.4, 0.45}}, false},
 		{series{Lower: true, Values: []float64{0, 5, 1}}, false},
 	} {

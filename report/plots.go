@@ -242,8 +242,9 @@ func iterPlot(h *history, ylabel string, ss []series, colors []int, ring int) (s
 }
 
 // logSpan is the ratio of the largest to the smallest value above which
-// iterPlot uses a logarithmic axis.
-const logSpan = 4
+// iterPlot uses a logarithmic axis (a loss falls by 5× and more in the
+// first iterations, an RMSE from about 2.5 to under 1).
+const logSpan = 2
 
 // wideSpan reports whether every series is lower-is-better with positive
 // finite values whose largest is more than logSpan times the smallest.
