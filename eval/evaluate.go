@@ -388,22 +388,10 @@ func EvaluatePredictions(ctx context.Context, p *Predictions, train, test *ratin
 
 	// Rows grouped by user, in the order they were added (stable).
 	np := len(p.UserIDs)
-	start := make([]int, np+1)
-	for _, u := range p.Users {
-		start[u+1]++
-	}
-	for u := 0; u < np; u++ {
-		start[u+1] += start[u]
-	}
-	rows := make([]int32, p.Len())
-	next := slices.Clone(start[:np])
-	for r, u := range p.Users {
-		rows[next[u]] = int32(r)
-		next[u]++
-	}
+	pg := ratings.GroupBy[int32](p.Users, np)
 	stamp := make([]int32, len(p.ItemIDs))
 	for u := 0; u < np; u++ {
-		for _, r := range rows[start[u]:start[u+1]] {
+		for _, r := range pg.Of(u) {
 			it := p.Items[r]
 			if stamp[it] == int32(u)+1 {
 				return nil, errs.Input(p.Source, fmt.Errorf("user %q item %q is predicted twice", p.UserIDs[u], p.ItemIDs[it]))
@@ -529,7 +517,7 @@ func EvaluatePredictions(ctx context.Context, p *Predictions, train, test *ratin
 		if tu%1024 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		order = append(order[:0], rows[start[u]:start[u+1]]...)
+		order = append(order[:0], pg.Of(int(u))...)
 		slices.SortStableFunc(order, func(a, b int32) int {
 			sa, sb := p.Scores[a], p.Scores[b]
 			switch {

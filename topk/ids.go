@@ -55,30 +55,25 @@ type Exclusion struct {
 // NewExclusion returns the items each model user rated in t, in model rows.
 // Rows whose user or item is not in the model are ignored (they are counted:
 // Rows − RowsMapped). Duplicate rows are harmless. Cost: O(rows + users +
-// Σ n_u log n_u).
+// Σ n_u log n_u) time and, while it runs, 8 bytes a row of t (which must
+// have fewer than 2³¹ rows).
 func NewExclusion(m *als.Model, t *ratings.Table) *Exclusion {
 	mp := MapTable(m, t)
 	nu := len(m.UserIDs)
-	e := &Exclusion{indptr: make([]int64, nu+1), Rows: t.Len()}
-	for r := range t.Users {
-		u, i := mp.Users[t.Users[r]], mp.Items[t.Items[r]]
-		if u >= 0 && i >= 0 {
-			e.indptr[u+1]++
-			e.RowsMapped++
+	// Group the mapped rows by model user, then replace each row by its
+	// model item in place.
+	key := make([]int32, t.Len())
+	for r := range key {
+		key[r] = -1
+		if u, i := mp.Users[t.Users[r]], mp.Items[t.Items[r]]; u >= 0 && i >= 0 {
+			key[r] = u
 		}
 	}
-	for u := 0; u < nu; u++ {
-		e.indptr[u+1] += e.indptr[u]
+	g := ratings.GroupBy[int32](key, nu)
+	for p, r := range g.Pos {
+		g.Pos[p] = mp.Items[t.Items[r]]
 	}
-	e.items = make([]int32, e.RowsMapped)
-	next := slices.Clone(e.indptr[:nu])
-	for r := range t.Users {
-		u, i := mp.Users[t.Users[r]], mp.Items[t.Items[r]]
-		if u >= 0 && i >= 0 {
-			e.items[next[u]] = i
-			next[u]++
-		}
-	}
+	e := &Exclusion{indptr: g.Start, items: g.Pos, Rows: t.Len(), RowsMapped: len(g.Pos)}
 	// Sort and de-duplicate each user's items in place, compacting.
 	w := int64(0)
 	start := int64(0)
