@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/recs-dev/recs/internal/logfield"
@@ -21,6 +22,7 @@ import (
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/atomicfile"
 	"github.com/recs-dev/recs/pipeline"
+	"github.com/recs-dev/recs/split"
 	"github.com/recs-dev/recs/tune"
 )
 
@@ -178,9 +180,7 @@ func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
 	case o.Patience < 0 || !(o.MinDelta >= 0):
 		return usagef("--patience and --min-delta must be ≥ 0")
 	}
-	switch o.Method {
-	case "stratified", "chrono", "random":
-	default:
+	if !slices.Contains(split.RatioMethods, o.Method) {
 		return usagef("--holdout-method %q: want stratified, chrono or random", o.Method)
 	}
 	if o.By != "user" && o.By != "item" {
