@@ -22,9 +22,16 @@ type Mapping struct {
 // MapTable maps t's user and item dictionaries onto m's rows. It costs one
 // hash lookup per dictionary entry, not per row.
 func MapTable(m *als.Model, t *ratings.Table) *Mapping {
+	return MapIDs(t, m.UserIndex, m.ItemIndex)
+}
+
+// MapIDs maps t's user and item dictionaries through the given lookups,
+// which return the row of an original id in some other numbering (a
+// model's, or the dictionaries of a predictions file).
+func MapIDs(t *ratings.Table, user, item func(id string) (int, bool)) *Mapping {
 	mp := &Mapping{Users: make([]int32, len(t.UserIDs)), Items: make([]int32, len(t.ItemIDs))}
-	mp.UsersFound = mapIDs(mp.Users, t.UserIDs, m.UserIndex)
-	mp.ItemsFound = mapIDs(mp.Items, t.ItemIDs, m.ItemIndex)
+	mp.UsersFound = mapIDs(mp.Users, t.UserIDs, user)
+	mp.ItemsFound = mapIDs(mp.Items, t.ItemIDs, item)
 	return mp
 }
 
@@ -58,8 +65,12 @@ type Exclusion struct {
 // Σ n_u log n_u) time and, while it runs, 8 bytes a row of t (which must
 // have fewer than 2³¹ rows).
 func NewExclusion(m *als.Model, t *ratings.Table) *Exclusion {
-	mp := MapTable(m, t)
-	nu := len(m.UserIDs)
+	return NewExclusionMapped(MapTable(m, t), len(m.UserIDs), t)
+}
+
+// NewExclusionMapped is NewExclusion for any numbering of nu users: mp maps
+// t's dictionaries onto it (see MapIDs).
+func NewExclusionMapped(mp *Mapping, nu int, t *ratings.Table) *Exclusion {
 	// Group the mapped rows by model user, then replace each row by its
 	// model item in place.
 	key := make([]int32, t.Len())
