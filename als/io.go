@@ -440,7 +440,7 @@ func (m *Model) sparkMetadata() ([]byte, error) {
 // marker and readable Parquet part files with an int32 id and float32
 // features of exactly rank values, ids are unique, and values finite. With
 // a recs.json, the files must also match its sizes and checksums and the
-// id counts. Problems are input errors (errs.IsInput) naming the file.
+// id counts. Problems are *errdefs.InputError naming the file.
 func Load(dir string) (*Model, error) {
 	metaPath := filepath.Join(dir, filepath.FromSlash(sparkMetaFile))
 	raw, err := os.ReadFile(metaPath)

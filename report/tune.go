@@ -58,7 +58,7 @@ func IsTuneDir(dir string) bool {
 // built-in." or "space FILE."); TuneSpace then loads that space when it can.
 // A missing trials.json is returned as an error satisfying
 // errors.Is(err, fs.ErrNotExist); one that is not a search result is an
-// *errs.InputError naming the file.
+// *errdefs.InputError naming the file.
 func ReadTune(dir string) (*Tune, error) {
 	path := filepath.Join(dir, TuneResultFile)
 	b, err := os.ReadFile(path)
