@@ -37,4 +37,9 @@
 // fused multiply-adds differ, so factors differ in the last bits; the
 // metrics of a fit (RMSE, NDCG, ...) agree within 1e-4 across tiers
 // (TestTiersSameMetrics).
+//
+// # Errors
+//
+// Load returns an *errdefs.InputError naming the file for a model
+// directory it cannot use.
 package als

@@ -159,6 +159,20 @@ func Save(dir string, m *Model) error {
 	if m.ID == "" {
 		m.ID = m.contentID()
 	}
+	if err := writeModelDir(tmp, m); err != nil {
+		return err
+	}
+	if err := swapDir(tmp, dir, m.ID); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// writeModelDir writes every file of m into the empty directory tmp and
+// syncs them: the factors and Spark's metadata in ALSModel's layout, then
+// recs.json with the checksums of the others.
+func writeModelDir(tmp string, m *Model) error {
 	meta := recsMeta{Format: recsFormat, Version: recsVersion, ModelID: m.ID, Rank: m.Rank,
 		Params: m.Params, DataHash: m.DataHash, History: m.History,
 		Users: idInfo{Count: len(m.UserIDs)}, Items: idInfo{Count: len(m.ItemIDs)}}
@@ -217,11 +231,17 @@ func Save(dir string, m *Model) error {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("als: save: %w", err)
 	}
-	// Put the new model in place; an old one is moved aside first and
-	// removed afterwards.
+	return nil
+}
+
+// swapDir renames the finished directory tmp to dir. An existing dir is
+// moved aside first (to a name carrying id) and removed once tmp is in
+// place; if the rename fails, it is moved back.
+func swapDir(tmp, dir, id string) error {
+	parent := filepath.Dir(dir)
 	var old string
 	if _, err := os.Lstat(dir); err == nil {
-		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+m.ID)
+		old = filepath.Join(parent, "."+filepath.Base(dir)+".old-"+id)
 		os.RemoveAll(old)
 		if err := os.Rename(dir, old); err != nil {
 			return fmt.Errorf("als: save: %w", err)
@@ -233,7 +253,6 @@ func Save(dir string, m *Model) error {
 		}
 		return fmt.Errorf("als: save: %w", err)
 	}
-	ok = true
 	if old != "" {
 		os.RemoveAll(old)
 	}
@@ -440,7 +459,7 @@ func (m *Model) sparkMetadata() ([]byte, error) {
 // marker and readable Parquet part files with an int32 id and float32
 // features of exactly rank values, ids are unique, and values finite. With
 // a recs.json, the files must also match its sizes and checksums and the
-// id counts. Problems are input errors (errs.IsInput) naming the file.
+// id counts. Problems are *errdefs.InputError naming the file.
 func Load(dir string) (*Model, error) {
 	metaPath := filepath.Join(dir, filepath.FromSlash(sparkMetaFile))
 	raw, err := os.ReadFile(metaPath)

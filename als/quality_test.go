@@ -165,9 +165,11 @@ func writeTSV(t testing.TB, path string, tab *ratings.Table) {
 
 // TestML100KSparkEquivalent: rank 10, λ 0.05, 15 iterations, explicit, on a
 // random 75/25 split (seed 42). The test RMSE must be within ±0.01 of
-// shared/peers/numpy_als.py (an independent NumPy implementation of Spark's
-// semantics) run on the same split, when Python with NumPy is available;
-// Spark's published figure for this setting is 0.965 (REFERENCE §7).
+// numpy_als.py (an independent NumPy implementation of Spark's semantics,
+// found beside the checkout when present) run on the same split, when
+// Python with NumPy is available; Spark's published figure for this
+// setting is 0.965 (recommenders-team/recommenders, README, "Algorithm
+// Comparison", ALS on MovieLens 100k).
 func TestML100KSparkEquivalent(t *testing.T) {
 	all := loadML100K(t)
 	train, test := randomSplit(all, 42)

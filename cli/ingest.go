@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,7 +116,7 @@ to stdout, as a table or, with --json, as one JSON object.`,
 			if _, err := ingest.ParseDedupe(opts.Dedupe); err != nil {
 				return usagef("--dedupe: %v", err)
 			}
-			if opts.MovieLens != "" && !slicesContains(ingest.MovieLensSets, opts.MovieLens) {
+			if opts.MovieLens != "" && !slices.Contains(ingest.MovieLensSets, opts.MovieLens) {
 				return usagef("--movielens %q: want one of %s", opts.MovieLens, strings.Join(ingest.MovieLensSets, ", "))
 			}
 			n := 0
@@ -132,15 +133,6 @@ to stdout, as a table or, with --json, as one JSON object.`,
 	}
 	opts.addFlags(cmd.Flags())
 	return cmd
-}
-
-func slicesContains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // unescapeSep turns the forms users type for separators into bytes.

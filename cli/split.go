@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -139,16 +140,14 @@ func (o *splitOptions) validate(fs *pflag.FlagSet) error {
 		if o.by != split.ByUser {
 			return usagef("--leave-last works per user; --by item does not apply")
 		}
-		o.methodN = "leave-last"
+		o.methodN = split.MethodLeaveLast
 		o.ratios = nil
 		return nil
 	}
-	switch o.Method {
-	case "random", "stratified", "chrono":
-		o.methodN = o.Method
-	default:
+	if !slices.Contains(split.RatioMethods, o.Method) {
 		return usagef("--method %q: want random, stratified or chrono", o.Method)
 	}
+	o.methodN = o.Method
 	o.ratios = []float64{o.Ratio}
 	if fs.Changed("ratios") {
 		if len(o.Ratios) < 2 {
@@ -222,25 +221,11 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	rowsIn := int64(t.Len())
 
 	start = time.Now()
-	var parts []*ratings.Table
-	dropped := int64(0)
-	switch o.methodN {
-	case "random":
-		in := split.MinRatings(t, o.MinRatings, o.by)
-		dropped = rowsIn - int64(in.Len())
-		parts, err = split.Random(in, o.ratios, o.Seed)
-	case "stratified":
-		parts, err = split.Stratified(t, o.ratios, o.MinRatings, o.by, o.Seed)
-	case "chrono":
-		parts, err = split.Chrono(t, o.ratios, o.MinRatings, o.by)
-	case "leave-last":
-		in := split.MinRatings(t, o.MinRatings, split.ByUser)
-		dropped = rowsIn - int64(in.Len())
-		parts, err = split.LeaveLast(in, o.LeaveLast)
-	}
+	parts, err := split.Apply(t, split.Spec{Method: o.methodN, Ratios: o.ratios, By: o.by,
+		MinRatings: o.MinRatings, Seed: o.Seed, LeaveLast: o.LeaveLast})
 	if errors.Is(err, split.ErrNoTimes) {
 		flag := "--method chrono"
-		if o.methodN == "leave-last" {
+		if o.methodN == split.MethodLeaveLast {
 			flag = "--leave-last"
 		}
 		return errs.Inputf(o.Input, 0, "%s needs timestamps and the input has none", flag)
@@ -248,12 +233,9 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.methodN != "random" && o.methodN != "leave-last" {
-		kept := int64(0)
-		for _, p := range parts {
-			kept += int64(p.Len())
-		}
-		dropped = rowsIn - kept
+	dropped := rowsIn
+	for _, p := range parts {
+		dropped -= int64(p.Len())
 	}
 	env.Log.Info("split", "method", o.methodN, "parts", len(parts), "dropped", dropped, "seconds", logfield.Seconds(time.Since(start)))
 
@@ -273,10 +255,10 @@ func runSplit(ctx context.Context, env *Env, o *splitOptions) error {
 
 	res := splitResult{Input: o.Input, Method: o.methodN, By: o.by.String(), Ratios: o.ratios,
 		LeaveLast: o.LeaveLast, MinRatings: o.MinRatings, Ratings: rowsIn, Dropped: dropped}
-	if o.methodN == "random" || o.methodN == "stratified" {
+	if o.methodN == split.MethodRandom || o.methodN == split.MethodStratified {
 		res.Seed = &o.Seed
 	}
-	if o.methodN == "leave-last" {
+	if o.methodN == split.MethodLeaveLast {
 		res.By = "user"
 	}
 	for j, p := range parts {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/recs-dev/recs/internal/logfield"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/atomicfile"
+	"github.com/recs-dev/recs/internal/progress"
 	"github.com/recs-dev/recs/pipeline"
+	"github.com/recs-dev/recs/split"
 	"github.com/recs-dev/recs/tune"
 )
 
@@ -178,9 +181,7 @@ func (o *tuneOptions) validate(fs *pflag.FlagSet) error {
 	case o.Patience < 0 || !(o.MinDelta >= 0):
 		return usagef("--patience and --min-delta must be ≥ 0")
 	}
-	switch o.Method {
-	case "stratified", "chrono", "random":
-	default:
+	if !slices.Contains(split.RatioMethods, o.Method) {
 		return usagef("--holdout-method %q: want stratified, chrono or random", o.Method)
 	}
 	if o.By != "user" && o.By != "item" {
@@ -244,23 +245,7 @@ func runTune(ctx context.Context, env *Env, o *tuneOptions) error {
 
 	bar := env.Progress("tune", int64(max(o.Budget, 1)))
 	varying := space.Varying()
-	opts.OnTrial = func(r tune.Record, done, total int) {
-		bar.SetTotal(int64(total))
-		bar.Set(int64(done))
-		if env.ErrIsTTY {
-			return
-		}
-		args := []any{"id", r.ID, "rung", r.Rung}
-		for _, name := range varying {
-			args = append(args, name, r.Params.Get(name))
-		}
-		if r.OK() {
-			args = append(args, o.Metric, r.Metrics[o.Metric], "best_iter", r.BestIter)
-		} else {
-			args = append(args, "error", r.Error)
-		}
-		env.Log.Info("trial", append(args, "seconds", logfield.Round3(r.FitSeconds), "done", done, "of", total)...)
-	}
+	opts.OnTrial = o.onTrial(env, bar, varying)
 	res, err := tune.Run(ctx, train, space, opts)
 	bar.Done()
 	if err != nil {
@@ -280,22 +265,10 @@ func runTune(ctx context.Context, env *Env, o *tuneOptions) error {
 	if err != nil {
 		return err
 	}
-	files := map[string]string{
-		"journal": journal,
-		"csv":     filepath.Join(o.Out, tuneCSV),
-		"json":    filepath.Join(o.Out, tuneJSON),
-		"best":    filepath.Join(o.Out, tuneBest),
-	}
-	if err := atomicfile.WriteFile(files["csv"], res.WriteCSV); err != nil {
+	files, err := o.writeResults(res, journal, best)
+	if err != nil {
 		return err
 	}
-	if err := atomicfile.WriteFile(files["json"], res.WriteJSON); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(files["best"], func(w io.Writer) error { _, err := w.Write(best); return err }); err != nil {
-		return err
-	}
-
 	if o.JSON {
 		return json.NewEncoder(env.Out).Encode(struct {
 			tune.Summary
@@ -308,6 +281,49 @@ func runTune(ctx context.Context, env *Env, o *tuneOptions) error {
 	fmt.Fprintf(env.Out, "\nbest: trial %d, validation %s %.4f at iteration %d (%d trials)\nwrote %s\n",
 		res.Best.ID, o.Metric, res.Best.Metrics[o.Metric], res.Best.BestIter, len(res.Trials), files["best"])
 	return nil
+}
+
+// onTrial returns the callback that advances the progress bar with each
+// finished trial and, when stderr is not a terminal, logs the trial.
+func (o *tuneOptions) onTrial(env *Env, bar *progress.Reporter, varying []string) func(tune.Record, int, int) {
+	return func(r tune.Record, done, total int) {
+		bar.SetTotal(int64(total))
+		bar.Set(int64(done))
+		if env.ErrIsTTY {
+			return
+		}
+		args := []any{"id", r.ID, "rung", r.Rung}
+		for _, name := range varying {
+			args = append(args, name, r.Params.Get(name))
+		}
+		if r.OK() {
+			args = append(args, o.Metric, r.Metrics[o.Metric], "best_iter", r.BestIter)
+		} else {
+			args = append(args, "error", r.Error)
+		}
+		env.Log.Info("trial", append(args, "seconds", logfield.Round3(r.FitSeconds), "done", done, "of", total)...)
+	}
+}
+
+// writeResults writes the trial table (CSV and JSON) and best.yaml into
+// the output directory and returns the files by kind, journal included.
+func (o *tuneOptions) writeResults(res tune.Result, journal string, best []byte) (map[string]string, error) {
+	files := map[string]string{
+		"journal": journal,
+		"csv":     filepath.Join(o.Out, tuneCSV),
+		"json":    filepath.Join(o.Out, tuneJSON),
+		"best":    filepath.Join(o.Out, tuneBest),
+	}
+	if err := atomicfile.WriteFile(files["csv"], res.WriteCSV); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(files["json"], res.WriteJSON); err != nil {
+		return nil, err
+	}
+	if err := atomicfile.WriteFile(files["best"], func(w io.Writer) error { _, err := w.Write(best); return err }); err != nil {
+		return nil, err
+	}
+	return files, nil
 }
 
 // bestConfig returns the winning configuration as a `recs train --config`

@@ -63,8 +63,9 @@ func benchData(users, items, rank, perUser int) (*als.Model, *ratings.Table, *ra
 // BenchmarkEvaluateModel is the whole of `recs eval`'s work after loading:
 // id mapping, training exclusions, all-user top-k scoring and every metric,
 // on random data. The largest size is MovieLens 20M (138,000 users, 27,000
-// items, ~20M ratings) at rank 64 and k = 10: the issue's bar is < 15 s and
-// < 2 GB on 2 cores (peak memory: scripts/bench-eval.sh).
+// items, ~20M ratings) at rank 64 and k = 10, whose bar (README,
+// Performance) is < 15 s and < 2 GB on 2 cores (peak memory:
+// scripts/bench-eval.sh).
 func BenchmarkEvaluateModel(b *testing.B) {
 	for _, sz := range []struct{ users, items, rank, perUser int }{
 		{943, 1682, 10, 106}, {138000, 27000, 64, 145},

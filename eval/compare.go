@@ -101,7 +101,7 @@ func slack(base float64) float64 { return 1e-12 * math.Max(1, math.Abs(base)) }
 //
 // The error is non-nil when a named metric is missing from either document
 // (plain error), or when any gated metric regressed: then it wraps
-// errs.ErrRegression and names each regression; the comparison is returned
+// errdefs.ErrRegression and names each regression; the comparison is returned
 // in both cases.
 func Compare(baseline, current *Document, allow []Allowance) (*Comparison, error) {
 	c := &Comparison{}

@@ -227,8 +227,9 @@ func TestCrosscheckRandom(t *testing.T) {
 }
 
 // TestCrosscheckML100K (RECS_ML100K=path/to/u.data): the Recommenders
-// protocol (stratified 75/25 by item, seed 42) and the Spark ALS row of
-// REFERENCE §7 (rank 10, reg 0.05, 15 iterations, explicit), evaluated by
+// protocol (stratified 75/25 by item, seed 42) and the setting of the Spark
+// ALS row of the Recommenders README's comparison table (rank 10, reg
+// 0.05, 15 iterations, explicit), evaluated by
 // recs and by the script over the full score matrix and the top-k file.
 func TestCrosscheckML100K(t *testing.T) {
 	path := os.Getenv("RECS_ML100K")

@@ -41,4 +41,12 @@
 // recommenders/evaluation/python_evaluation.py (merge_ranking_true_pred,
 // precision_at_k, recall_at_k, ndcg_at_k with score_type "binary" and
 // discfun_type "loge", map, map_at_k, rmse, mae, rsquared, exp_var).
+//
+// # Errors
+//
+// Problems with the data are *errdefs.InputError: a malformed predictions
+// file or metrics document (naming the file), and an empty test set or ids
+// that match nothing (naming "test", "train" or the predictions file). The
+// error of Compare for a metric beyond its allowance wraps
+// errdefs.ErrRegression.
 package eval

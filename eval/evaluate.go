@@ -1,15 +1,12 @@
 package eval
 
 import (
-	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/topk"
@@ -175,110 +172,80 @@ func (s *relScratch) build(n *normalized, test *ratings.Table, tu int, mapItem [
 	return s.known, len(s.tab)
 }
 
-// EvaluateModel measures model m on test: rating metrics from the model's
-// predictions (the dot product, in float32 as Spark computes it) for the
-// test rows whose user and item the model knows, ranking metrics from each
-// test user's top max(K) among the model's items (without the items the
-// user rated in train, unless IncludeSeen; train may be nil then). Test,
-// train and model are matched by original id.
-//
-// The returned document has Model, Settings, Counts, Warnings and Metrics
-// filled; Tool and Inputs are the caller's. Errors (input errors naming
-// "test" or "train" where they are about the data): an empty test set, no
-// test user or no test item known to the model, training data sharing no
-// (user, item) with the model, no test user left to rank, invalid options.
-func EvaluateModel(ctx context.Context, m *als.Model, train, test *ratings.Table, opts Options) (*Document, error) {
+// Both entry points run the same pipeline over a source of predictions (a
+// model, or predictions made elsewhere): begin checks the options and the
+// test set; a topk.Mapping joins the test dictionaries to the source's
+// numbering; rate walks the test rows into a RatingAccumulator; rankable
+// picks the users to rank and a ranking feeds each user's list into a
+// RankingAccumulator. Only how a prediction and a user's list are made
+// differs between the two.
+
+// begin normalises the options, checks the test set and starts the
+// document with the candidate and tie rules of the source.
+func begin(opts Options, train, test *ratings.Table, candidates func(*normalized) string, ties string) (*normalized, *Document, error) {
 	n, err := opts.normalize()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cands := candidatesModel
-	if n.IncludeSeen {
-		cands = candidatesModelSeen
-	}
-	d := n.document(cands, tiesModel)
-	d.Model = &ModelInfo{ID: m.ID}
-	if m.Params != nil {
-		if d.Model.Params, err = json.Marshal(m.Params); err != nil {
-			return nil, err
-		}
-	}
+	d := n.document(candidates(n), ties)
 	if err := testStats(d, test, "test"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if train != nil {
 		d.Counts.TrainRows = train.Len()
 	}
-	if n.ranking && !n.IncludeSeen && train == nil {
-		return nil, errors.New("eval: ranking without IncludeSeen needs the training data")
-	}
-	mp := topk.MapTable(m, test)
-	if mp.UsersFound == 0 {
-		return nil, errs.Input("test", fmt.Errorf("none of the %d test users is in the model (test ids look like %s, model ids like %s): are they from the same data set?",
-			d.Counts.TestUsers, sample(test.UserIDs), sample(m.UserIDs)))
-	}
-	if mp.ItemsFound == 0 {
-		return nil, errs.Input("test", fmt.Errorf("none of the %d test items is in the model (test ids look like %s, model ids like %s): are they from the same data set?",
-			d.Counts.TestItems, sample(test.ItemIDs), sample(m.ItemIDs)))
-	}
-	coldUsers, coldItems := 0, 0
+	return n, d, nil
+}
+
+// predictFunc returns the source's prediction for test row r, whose user
+// and item are u and i in the source's numbering; ok is false when the
+// source has none for the pair.
+type predictFunc func(r int, u, i int32) (p float32, ok bool, err error)
+
+// rate joins the test rows with the source's predictions (an inner join):
+// it counts the cold-start users, items and rows (those the source does
+// not know and, with predict, those it has no prediction for) into d and
+// accumulates the rating metrics over the other rows. With predict nil it
+// only counts the unknown users, items and rows.
+func rate(d *Document, test *ratings.Table, mp *topk.Mapping, predict predictFunc) (RatingAccumulator, error) {
+	var ra RatingAccumulator
 	userSeen := make([]bool, test.NumUsers())
 	itemSeen := make([]bool, test.NumItems())
-	var ra RatingAccumulator
 	for r := range test.Users {
 		tu, ti := test.Users[r], test.Items[r]
 		u, i := mp.Users[tu], mp.Items[ti]
 		if u < 0 && !userSeen[tu] {
-			coldUsers++
+			d.Counts.ColdStartUsers++
 		}
 		if i < 0 && !itemSeen[ti] {
-			coldItems++
+			d.Counts.ColdStartItems++
 		}
 		userSeen[tu], itemSeen[ti] = true, true
 		if u < 0 || i < 0 {
 			d.Counts.ColdStartRows++
 			continue
 		}
-		if n.rating {
-			p := als.Dot(m.UserVec(int(u)), m.ItemVec(int(i)))
-			if math.IsNaN(float64(p)) || math.IsInf(float64(p), 0) {
-				return nil, fmt.Errorf("eval: the model predicts %v for user %q item %q", p, test.UserIDs[tu], test.ItemIDs[ti])
-			}
-			ra.Add(float64(test.Ratings[r]), float64(p))
+		if predict == nil {
+			continue
 		}
-	}
-	d.Counts.ColdStartUsers, d.Counts.ColdStartItems = coldUsers, coldItems
-	d.Counts.RatingRows = test.Len() - d.Counts.ColdStartRows
-	if coldUsers > 0 {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("%d of %d test users are not in the model: their rows are dropped (cold start)", coldUsers, d.Counts.TestUsers))
-	}
-	if coldItems > 0 {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("%d of %d test items are not in the model: their rows are dropped from the rating metrics and stay relevant (never hit) in the ranking metrics", coldItems, d.Counts.TestItems))
-	}
-	if n.rating {
-		n.keep(d, ra.Metrics())
-	}
-	if !n.ranking {
-		return d, nil
-	}
-
-	var ex *topk.Exclusion
-	if !n.IncludeSeen {
-		ex = topk.NewExclusion(m, train)
-		if train.Len() > 0 && ex.RowsMapped == 0 {
-			return nil, errs.Input("train", fmt.Errorf("no training row has both its user and its item in the model (train ids look like %s, model ids like %s): is it the data the model was fit on?",
-				sample(train.UserIDs), sample(m.UserIDs)))
+		p, ok, err := predict(r, u, i)
+		if err != nil {
+			return ra, err
 		}
-		d.Counts.ExcludedPairs = ex.Pairs()
+		if !ok {
+			d.Counts.ColdStartRows++
+			continue
+		}
+		ra.Add(float64(test.Ratings[r]), float64(p))
 	}
-	d.Counts.CatalogueItems = len(m.ItemIDs)
+	return ra, nil
+}
 
-	// Users to rank: test users the model knows with a relevant rating.
-	testOf := make([]int32, len(m.UserIDs))
-	for i := range testOf {
-		testOf[i] = -1
-	}
-	var users []int32
+// rankable counts the test rows below the relevance threshold into d and
+// returns the test users to rank: those the source knows (users maps test
+// users to the source's) with at least one relevant rating, in test order.
+func rankable(d *Document, n *normalized, test *ratings.Table, users []int32) []int32 {
+	var out []int32
 	byUser := test.ByUser()
 	for tu := 0; tu < test.NumUsers(); tu++ {
 		cols, vals := byUser.Row(tu)
@@ -287,38 +254,38 @@ func EvaluateModel(ctx context.Context, m *als.Model, train, test *ratings.Table
 		}
 		rel := n.countRelevant(vals)
 		d.Counts.BelowThresholdRows += len(cols) - rel
-		if u := mp.Users[tu]; u >= 0 && rel > 0 {
-			testOf[u] = int32(tu)
-			users = append(users, u)
+		if users[tu] >= 0 && rel > 0 {
+			out = append(out, int32(tu))
 		}
 	}
-	slices.Sort(users)
-	if len(users) == 0 {
-		return nil, errs.Input("test", fmt.Errorf("no test user known to the model has a relevant rating%s", thresholdNote(n)))
-	}
-	if n.Progress != nil {
-		n.Progress.SetTotal(int64(len(users)))
-	}
-	acc := NewRankingAccumulator(n.ks, len(m.ItemIDs), len(m.ItemIDs))
-	var rs relScratch
-	err = topk.Each(ctx, m, topk.Options{K: acc.MaxK(), Users: users, Exclude: ex, Threads: n.Threads},
-		func(u int32, items []int32, _ []float32) error {
-			rel, nrel := rs.build(n, test, int(testOf[u]), mp.Items)
-			if !acc.Add(items, rel, nrel) {
-				d.Counts.NoCandidateUsers++
-			}
-			if n.Progress != nil {
-				n.Progress.Add(1)
-			}
-			return nil
-		})
-	if err != nil {
-		return nil, err
-	}
-	return finishRanking(d, n, acc)
+	return out
 }
 
-func finishRanking(d *Document, n *normalized, acc *RankingAccumulator) (*Document, error) {
+// ranking scores each ranked user's list against the user's relevant test
+// items.
+type ranking struct {
+	n     *normalized
+	d     *Document
+	test  *ratings.Table
+	items []int32 // test item → the source's item, -1: none
+	acc   *RankingAccumulator
+	rs    relScratch
+}
+
+// add scores the list of source items recommended to test user tu.
+func (k *ranking) add(tu int, list []int32) {
+	rel, nrel := k.rs.build(k.n, k.test, tu, k.items)
+	if !k.acc.Add(list, rel, nrel) {
+		k.d.Counts.NoCandidateUsers++
+	}
+	if k.n.Progress != nil {
+		k.n.Progress.Add(1)
+	}
+}
+
+// finish fills the ranking counts and metrics into the document.
+func (k *ranking) finish() (*Document, error) {
+	d, acc := k.d, k.acc
 	d.Counts.RankedUsers = acc.Users()
 	d.Counts.RelevantItems = acc.Relevant()
 	if d.Counts.NoCandidateUsers > 0 {
@@ -327,7 +294,7 @@ func finishRanking(d *Document, n *normalized, acc *RankingAccumulator) (*Docume
 	if acc.Users() == 0 {
 		return nil, errs.Input("test", errors.New("no test user with a relevant rating has a candidate item to rank"))
 	}
-	n.keep(d, acc.Metrics())
+	k.n.keep(d, acc.Metrics())
 	return d, nil
 }
 
@@ -348,221 +315,4 @@ func sample(ids []string) string {
 		return "(none)"
 	}
 	return strings.Join(q, ", ")
-}
-
-// EvaluatePredictions measures predictions made elsewhere on test: rating
-// metrics over the test rows that have a prediction (inner join), ranking
-// metrics from each user's predictions ordered by score (equal scores keep
-// the predictions' order) without the items the user rated in train (when
-// train is given and IncludeSeen is false), cut at max(K). The catalogue
-// for coverage is the distinct items of train, or of the predictions when
-// train is nil.
-//
-// Errors: an empty test set, no test user with a prediction, a (user, item)
-// pair predicted twice, no test user left to rank, invalid options.
-func EvaluatePredictions(ctx context.Context, p *Predictions, train, test *ratings.Table, opts Options) (*Document, error) {
-	n, err := opts.normalize()
-	if err != nil {
-		return nil, err
-	}
-	cands := candidatesPreds
-	switch {
-	case n.IncludeSeen:
-		cands = candidatesPredsSeen
-	case train == nil:
-		cands = candidatesPredsNoSeen
-	}
-	d := n.document(cands, tiesPreds)
-	if p.Model != "" {
-		d.Model = &ModelInfo{ID: p.Model}
-	}
-	if err := testStats(d, test, "test"); err != nil {
-		return nil, err
-	}
-	if train != nil {
-		d.Counts.TrainRows = train.Len()
-	}
-	if p.Len() == 0 {
-		return nil, errs.Input(p.Source, errors.New("no predictions"))
-	}
-
-	// Rows grouped by user, in the order they were added (stable).
-	np := len(p.UserIDs)
-	start := make([]int, np+1)
-	for _, u := range p.Users {
-		start[u+1]++
-	}
-	for u := 0; u < np; u++ {
-		start[u+1] += start[u]
-	}
-	rows := make([]int32, p.Len())
-	next := slices.Clone(start[:np])
-	for r, u := range p.Users {
-		rows[next[u]] = int32(r)
-		next[u]++
-	}
-	stamp := make([]int32, len(p.ItemIDs))
-	for u := 0; u < np; u++ {
-		for _, r := range rows[start[u]:start[u+1]] {
-			it := p.Items[r]
-			if stamp[it] == int32(u)+1 {
-				return nil, errs.Input(p.Source, fmt.Errorf("user %q item %q is predicted twice", p.UserIDs[u], p.ItemIDs[it]))
-			}
-			stamp[it] = int32(u) + 1
-		}
-	}
-
-	mapIDs := func(ids []string, idx map[string]int32) ([]int32, int) {
-		out := make([]int32, len(ids))
-		found := 0
-		for i, id := range ids {
-			out[i] = -1
-			if v, ok := idx[id]; ok {
-				out[i] = v
-				found++
-			}
-		}
-		return out, found
-	}
-	tUsers, found := mapIDs(test.UserIDs, p.userIdx)
-	if found == 0 {
-		return nil, errs.Input(p.Source, fmt.Errorf("no test user has a prediction (test ids look like %s, predicted users like %s): are they from the same data set?",
-			sample(test.UserIDs), sample(p.UserIDs)))
-	}
-	tItems, _ := mapIDs(test.ItemIDs, p.itemIdx)
-
-	// Rating metrics: inner join on (user, item).
-	var score map[uint64]float32
-	if n.rating {
-		score = make(map[uint64]float32, p.Len())
-		for r := range p.Users {
-			score[uint64(p.Users[r])<<32|uint64(p.Items[r])] = p.Scores[r]
-		}
-	}
-	userSeen := make([]bool, test.NumUsers())
-	itemSeen := make([]bool, test.NumItems())
-	var ra RatingAccumulator
-	for r := range test.Users {
-		tu, ti := test.Users[r], test.Items[r]
-		u, i := tUsers[tu], tItems[ti]
-		if u < 0 && !userSeen[tu] {
-			d.Counts.ColdStartUsers++
-		}
-		if i < 0 && !itemSeen[ti] {
-			d.Counts.ColdStartItems++
-		}
-		userSeen[tu], itemSeen[ti] = true, true
-		if u < 0 || i < 0 {
-			d.Counts.ColdStartRows++
-			continue
-		}
-		s, ok := score[uint64(u)<<32|uint64(i)]
-		if !n.rating {
-			continue
-		}
-		if !ok {
-			d.Counts.ColdStartRows++
-			continue
-		}
-		ra.Add(float64(test.Ratings[r]), float64(s))
-	}
-	if !n.rating {
-		d.Counts.ColdStartRows = 0 // only defined for the join
-	}
-	d.Counts.RatingRows = ra.N()
-	if d.Counts.ColdStartUsers > 0 {
-		d.Warnings = append(d.Warnings, fmt.Sprintf("%d of %d test users have no prediction: their rows are dropped", d.Counts.ColdStartUsers, d.Counts.TestUsers))
-	}
-	if n.rating {
-		if ra.N() == 0 {
-			d.Warnings = append(d.Warnings, "rating metrics skipped: no test row has a prediction")
-		}
-		n.keep(d, ra.Metrics())
-	}
-	if !n.ranking {
-		return d, nil
-	}
-
-	// Training pairs to exclude, in prediction numbering.
-	var seen [][]int32
-	if train != nil {
-		catalogue := train.ActiveItems()
-		d.Counts.CatalogueItems = catalogue
-		if !n.IncludeSeen {
-			trU, _ := mapIDs(train.UserIDs, p.userIdx)
-			trI, _ := mapIDs(train.ItemIDs, p.itemIdx)
-			seen = make([][]int32, np)
-			for r := range train.Users {
-				if u, i := trU[train.Users[r]], trI[train.Items[r]]; u >= 0 && i >= 0 {
-					seen[u] = append(seen[u], i)
-				}
-			}
-			for u := range seen {
-				slices.Sort(seen[u])
-				seen[u] = slices.Compact(seen[u])
-				d.Counts.ExcludedPairs += len(seen[u])
-			}
-		}
-	} else {
-		d.Counts.CatalogueItems = len(p.ItemIDs)
-	}
-
-	acc := NewRankingAccumulator(n.ks, len(p.ItemIDs), d.Counts.CatalogueItems)
-	var rs relScratch
-	var list []int32
-	var order []int32
-	byUser := test.ByUser()
-	if n.Progress != nil {
-		n.Progress.SetTotal(int64(found))
-	}
-	for tu := 0; tu < test.NumUsers(); tu++ {
-		cols, vals := byUser.Row(tu)
-		if len(cols) == 0 {
-			continue
-		}
-		rel := n.countRelevant(vals)
-		d.Counts.BelowThresholdRows += len(cols) - rel
-		u := tUsers[tu]
-		if u < 0 || rel == 0 {
-			continue
-		}
-		if tu%1024 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		order = append(order[:0], rows[start[u]:start[u+1]]...)
-		slices.SortStableFunc(order, func(a, b int32) int {
-			sa, sb := p.Scores[a], p.Scores[b]
-			switch {
-			case sa > sb:
-				return -1
-			case sa < sb:
-				return 1
-			}
-			return 0
-		})
-		list = list[:0]
-		for _, r := range order {
-			it := p.Items[r]
-			if seen != nil {
-				if _, ok := slices.BinarySearch(seen[u], it); ok {
-					continue
-				}
-			}
-			list = append(list, it)
-			if len(list) == acc.MaxK() {
-				break
-			}
-		}
-		relKnown, nrel := rs.build(n, test, tu, tItems)
-		if !acc.Add(list, relKnown, nrel) {
-			d.Counts.NoCandidateUsers++
-		}
-		if n.Progress != nil {
-			n.Progress.Add(1)
-		}
-	}
-	if acc.Users() == 0 && d.Counts.NoCandidateUsers == 0 {
-		return nil, errs.Input("test", fmt.Errorf("no test user with predictions has a relevant rating%s", thresholdNote(n)))
-	}
-	return finishRanking(d, n, acc)
 }

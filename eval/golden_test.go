@@ -10,8 +10,8 @@ import (
 
 // The fixture of Microsoft Recommenders' unit tests
 // (recommenders-team/recommenders, tests/unit/recommenders/evaluation/
-// conftest.py, rating_true and rating_pred), as transcribed in
-// ../shared/REFERENCE.md §3. Expected values, k = 10, from the same
+// conftest.py, rating_true and rating_pred). Expected values, k = 10,
+// from the same
 // fixture file (python_evaluation's results to 6 decimals; recomputed
 // independently by testdata/eval/crosscheck.py, which prints
 // 0.26666666666666666, 0.37777777777777777, 0.38172659753071586,

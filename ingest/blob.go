@@ -62,7 +62,7 @@ func IsBlobURL(s string) bool {
 // resumed from the byte where it broke, pinned to the blob's ETag so a
 // blob replaced meanwhile is an error rather than a mix.
 //
-// Errors are *errs.ServiceError (a missing blob says so) and never contain
+// Errors are *errdefs.ServiceError (a missing blob says so) and never contain
 // a key, connection string or SAS.
 func OpenBlob(ctx context.Context, loc string, opts BlobOptions) (rc io.ReadCloser, size int64, name string, err error) {
 	l := azure.BlobLocation{AccountKey: opts.AccountKey, ConnectionString: opts.ConnectionString, Retry: opts.Retry}

@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"sync"
+
+	"github.com/recs-dev/recs/ratings"
 )
 
 // dedupeRowsPerWorker is the least number of rows worth a dedupe worker (a
@@ -136,19 +138,7 @@ func (d *dedupeCols) grouped() bool {
 
 // sortByUser returns the rows ordered by user, stably (a counting sort).
 func (d *dedupeCols) sortByUser() []int32 {
-	next := make([]int32, d.nUsers+1)
-	for _, u := range d.users {
-		next[u+1]++
-	}
-	for u := 1; u <= d.nUsers; u++ {
-		next[u] += next[u-1]
-	}
-	perm := make([]int32, len(d.users))
-	for r, u := range d.users {
-		perm[next[u]] = int32(r)
-		next[u]++
-	}
-	return perm
+	return ratings.GroupBy[int32](d.users, d.nUsers).Pos
 }
 
 // scan resolves the duplicates of the groups at positions [a, b) and

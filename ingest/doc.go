@@ -20,9 +20,10 @@
 // Ids are kept exactly as written. Parsing is hand-written and runs on all
 // cores over chunks of the input; canonical decimal ids (the MovieLens case)
 // are mapped to dense indices through an array instead of a string hash.
-// Bad lines fail with an errs.InputError naming the file, the line and the
+// Bad lines fail with an *errdefs.InputError naming the file, the line and the
 // problem, or are skipped and counted (Options.SkipBad). Duplicate
-// (user, item) pairs are resolved by Options.Dedupe.
+// (user, item) pairs are resolved by Options.Dedupe. A download or a Blob
+// read that still fails after retries returns an *errdefs.ServiceError.
 //
 // LoadTable is the one way every command loads a ratings file.
 package ingest

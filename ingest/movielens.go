@@ -78,7 +78,7 @@ func CacheDir() (string, error) {
 // is one, and always every zip member's CRC-32 and the presence of a
 // ratings file), so the cache never holds a partial or corrupt archive.
 // cached reports whether the cache already had it. Network and HTTP
-// failures, after retries, are *errs.ServiceError.
+// failures, after retries, are *errdefs.ServiceError.
 func MovieLensPath(ctx context.Context, name string, o DownloadOptions) (path string, cached bool, err error) {
 	if !isMovieLensSet(name) {
 		return "", false, fmt.Errorf("unknown MovieLens set %q (want one of %s)", name, strings.Join(MovieLensSets, ", "))

@@ -30,7 +30,7 @@ var chunkSize = 4 << 20
 // Read reads the sources (paths; "-" is opts.Stdin; Blob Storage URLs,
 // see IsBlobURL and Options.Blob) into one table, in order, and resolves
 // duplicate (user, item) pairs. Errors about the data
-// are *errs.InputError naming the file and line; nothing is returned but
+// are *errdefs.InputError naming the file and line; nothing is returned but
 // the error then.
 //
 // Each text source is cut into chunks of whole lines that GOMAXPROCS

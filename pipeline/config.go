@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/recs-dev/recs/split"
 )
 
 // Config is everything `recs train` does, as read from --config and
@@ -175,9 +178,7 @@ func (c *Config) Validate() error {
 	if len(c.Input.Sources) == 0 && c.Input.MovieLens == "" {
 		bad("no input: give a path, a Blob URL or --movielens NAME")
 	}
-	switch c.Split.Method {
-	case "random", "stratified", "chrono":
-	default:
+	if !slices.Contains(split.RatioMethods, c.Split.Method) {
 		bad("split.method %q: want random, stratified or chrono", c.Split.Method)
 	}
 	if c.Split.By != "user" && c.Split.By != "item" {

@@ -12,5 +12,9 @@
 //   - ROOT/latest moves, atomically, only to a run that succeeded and
 //     passed its quality gate;
 //   - nothing is published when the gate fails; the run is still recorded,
-//     and Run returns an error wrapping errs.ErrRegression.
+//     and Run returns an error wrapping errdefs.ErrRegression.
+//
+// Errors of the steps (*errdefs.InputError for bad input data,
+// *errdefs.ServiceError for a service that failed after retries) reach the
+// caller wrapped, so errors.As finds them.
 package pipeline

@@ -19,17 +19,8 @@ func (r *run) split(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var parts []*ratings.Table
-	switch c.Method {
-	case "random":
-		parts, err = split.Random(r.table, ratios, c.Seed)
-	case "stratified":
-		parts, err = split.Stratified(r.table, ratios, c.MinRatings, by, c.Seed)
-	case "chrono":
-		parts, err = split.Chrono(r.table, ratios, c.MinRatings, by)
-	default:
-		err = fmt.Errorf("unknown split method %q", c.Method)
-	}
+	parts, err := split.Apply(r.table, split.Spec{Method: c.Method, Ratios: ratios, By: by,
+		MinRatings: c.MinRatings, Seed: c.Seed})
 	if err != nil {
 		return err
 	}
@@ -41,7 +32,7 @@ func (r *run) split(ctx context.Context) error {
 	cu, ci, cr := split.ColdStart(r.train, r.test)
 	r.man.Split = rundir.SplitInfo{Method: c.Method, By: c.By, Ratios: ratios, Seed: c.Seed,
 		TrainRows: r.train.Len(), TestRows: r.test.Len(), ColdUsers: cu, ColdItems: ci, ColdRows: cr}
-	if c.Method == "random" {
+	if c.Method == split.MethodRandom {
 		r.man.Split.By = ""
 	}
 	if err := ratings.WriteFile(r.path(rundir.TrainFile), r.train); err != nil {

@@ -85,7 +85,7 @@ type run struct {
 
 // Run executes cfg. version is recorded in the manifest. On success the
 // returned Result describes the run; on a failed gate the run is recorded
-// and the error wraps errs.ErrRegression; on interruption no run directory
+// and the error wraps errdefs.ErrRegression; on interruption no run directory
 // remains and the error wraps context.Canceled.
 func Run(ctx context.Context, cfg Config, version string, hooks Hooks) (*Result, error) {
 	if err := cfg.Validate(); err != nil {

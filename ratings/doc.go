@@ -9,4 +9,7 @@
 //
 // Compressed sparse row views by user and by item are built on demand and
 // cached; a Table must not be modified after a view has been requested.
+//
+// ReadFile and ReadParquet return an *errdefs.InputError naming the file
+// for content they cannot use.
 package ratings

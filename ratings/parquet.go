@@ -230,7 +230,7 @@ func WriteFile(path string, t *Table) error {
 }
 
 // ReadFile reads the Parquet file at path (see ReadParquet). Errors about
-// the file's content are *errs.InputError naming path.
+// the file's content are *errdefs.InputError naming path.
 func ReadFile(path string) (*Table, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -263,7 +263,7 @@ var parquetRoleNames = [numCols]string{"user", "item", "rating", "timestamp"}
 // ReadParquet reads a table from the Parquet file r, such as WriteParquet
 // writes; name is used in error messages. A file that is not Parquet, is
 // truncated or corrupt, lacks a required column or holds a bad value gives
-// an *errs.InputError naming the file. Integer ids are kept as their
+// an *errdefs.InputError naming the file. Integer ids are kept as their
 // decimal form; dictionaries are in order of first appearance.
 //
 // It is more lenient than WriteParquet. It finds its columns by

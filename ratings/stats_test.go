@@ -29,7 +29,7 @@ func TestSummary(t *testing.T) {
 		t.Errorf("summary\n%+v\nwant\n%+v", s, want)
 	}
 
-	// JSON keys named in the brief, time range present.
+	// The JSON keys that `recs ingest --json` prints, time range present.
 	b, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)

@@ -185,22 +185,13 @@ func (c *CSR) Row(i int) ([]int32, []float32) {
 // RowLen returns the number of entries in row i.
 func (c *CSR) RowLen(i int) int { return int(c.Indptr[i+1] - c.Indptr[i]) }
 
-// buildCSR is a counting sort: O(n + rows), stable.
+// buildCSR groups the rows by rowIdx (GroupBy: O(n + rows), stable) and
+// gathers their columns and values.
 func buildCSR(rowIdx, colIdx []int32, vals []float32, nrows int) *CSR {
-	c := &CSR{Indptr: make([]int64, nrows+1), Cols: make([]int32, len(rowIdx)),
-		Vals: make([]float32, len(rowIdx)), Rows: make([]int64, len(rowIdx))}
-	for _, r := range rowIdx {
-		c.Indptr[r+1]++
-	}
-	for i := 0; i < nrows; i++ {
-		c.Indptr[i+1] += c.Indptr[i]
-	}
-	next := make([]int64, nrows)
-	copy(next, c.Indptr[:nrows])
-	for k, r := range rowIdx {
-		p := next[r]
-		next[r]++
-		c.Cols[p], c.Vals[p], c.Rows[p] = colIdx[k], vals[k], int64(k)
+	g := GroupBy[int64](rowIdx, nrows)
+	c := &CSR{Indptr: g.Start, Rows: g.Pos, Cols: make([]int32, len(g.Pos)), Vals: make([]float32, len(g.Pos))}
+	for p, r := range c.Rows {
+		c.Cols[p], c.Vals[p] = colIdx[r], vals[r]
 	}
 	return c
 }

@@ -33,4 +33,7 @@
 // Write renders Inputs; the pipeline fills Inputs from the values it holds
 // in memory, and FromRunDir reads them back from a run directory written by
 // `recs train` (see package rundir for its layout).
+//
+// FromRunDir, ReadTune and FromTuneDir return an *errdefs.InputError for a
+// directory, or a file in it, that they cannot use.
 package report

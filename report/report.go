@@ -313,7 +313,7 @@ func flatten(b []byte) ([]kv, error) {
 // name). Files that do not exist are listed in Inputs.Missing — a failed
 // run may stop before writing them — but a file that exists and cannot be
 // read is an error. A directory with none of them is an error. Errors
-// about the directory's content are *errs.InputError.
+// about the directory's content are *errdefs.InputError.
 func FromRunDir(dir string) (Inputs, error) {
 	in := Inputs{RunDir: dir}
 	if st, err := os.Stat(dir); err != nil {

@@ -95,7 +95,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- if .Hints}}
 <div class="hints">
 {{- range .Hints}}
-<div class="hint {{.Level}}"><span class="k">{{label .Level}}</span><span class="t">{{.Title}}</span><div>{{.Text}}</div><div class="r">Threshold: {{.Rule}}</div></div>
+{{template "hint" .}}
 {{- end}}
 </div>
 {{- else}}
@@ -115,9 +115,9 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- if .IterRows}}
 <details><summary>Per-iteration values</summary>
 <div class="panel"><table>
-<tr>{{range $i, $h := .IterHead}}<th{{if $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr>
+{{template "head" .IterHead}}
 {{- range .IterRows}}
-<tr>{{range $i, $c := .}}<td{{if $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+<tr>{{template "cells" .}}</tr>
 {{- end}}
 </table></div>
 </details>
@@ -135,9 +135,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- end}}
 {{- if .Evaluated}}
 <div class="panel"><h3>Evaluated on</h3><table>
-{{- range .Evaluated}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .Evaluated}}
 </table></div>
 {{- end}}
 </div>
@@ -170,9 +168,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{template "fig" .}}
 {{- end}}
 <div class="panel"><h3>Summary</h3><table>
-{{- range .DataRows}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .DataRows}}
 </table></div>
 </div>
 </section>
@@ -187,9 +183,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- end}}
 </div>
 <div class="panel" style="margin-top:16px"><table>
-{{- range .PopRows}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .PopRows}}
 </table></div>
 </section>
 {{- end}}
@@ -203,7 +197,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- if .Notes}}
 <div class="hints" style="margin-bottom:16px">
 {{- range .Notes}}
-<div class="hint {{.Level}}"><span class="k">{{label .Level}}</span><span class="t">{{.Title}}</span><div>{{.Text}}</div><div class="r">Threshold: {{.Rule}}</div></div>
+{{template "hint" .}}
 {{- end}}
 </div>
 {{- end}}
@@ -216,24 +210,20 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- end}}
 {{- if .Rows}}
 <div class="panel" style="margin-top:16px"><h3>Leaderboard</h3><table class="lb">
-<tr>{{range $i, $h := .Head}}<th{{if $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr>
+{{template "head" .Head}}
 {{- range $j, $r := .Rows}}
-<tr{{if not $j}} class="best"{{end}}>{{range $i, $c := $r}}<td{{if $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+<tr{{if not $j}} class="best"{{end}}>{{template "cells" $r}}</tr>
 {{- end}}
 </table>
 <p class="note">{{.Caption}}</p></div>
 {{- end}}
 <div class="grid" style="margin-top:16px">
 <div class="panel"><h3>Search</h3><table>
-{{- range .Summary}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .Summary}}
 </table></div>
 {{- if .Winner}}
 <div class="panel"><h3>Winning configuration</h3><table>
-{{- range .Winner}}
-<tr><td class="key">{{.Key}}</td><td class="mono">{{.Value}}</td></tr>
-{{- end}}
+{{- template "kvmono" .Winner}}
 </table>
 <p class="note">{{.WinNote}}</p></div>
 {{- end}}
@@ -241,9 +231,9 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- if .AllRows}}
 <details><summary>All {{len .AllRows}} trials</summary>
 <div class="panel"><table>
-<tr>{{range $i, $h := .AllHead}}<th{{if $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr>
+{{template "head" .AllHead}}
 {{- range .AllRows}}
-<tr>{{range $i, $c := .}}<td{{if $i}} class="num"{{end}}>{{$c}}</td>{{end}}</tr>
+<tr>{{template "cells" .}}</tr>
 {{- end}}
 </table></div>
 </details>
@@ -257,16 +247,12 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <div class="grid">
 {{- if .Params}}
 <div class="panel"><h3>Parameters</h3><table>
-{{- range .Params}}
-<tr><td class="key">{{.Key}}</td><td class="mono">{{.Value}}</td></tr>
-{{- end}}
+{{- template "kvmono" .Params}}
 </table></div>
 {{- end}}
 {{- if .Model}}
 <div class="panel"><h3>Factors</h3><table>
-{{- range .Model}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .Model}}
 </table></div>
 {{- end}}
 </div>
@@ -278,9 +264,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <h2>Run</h2>
 <div class="grid">
 <div class="panel"><h3>Outcome</h3><table>
-{{- range .Run}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .Run}}
 {{- range .Gate}}
 <tr><td class="key">gate: {{.Key}}</td><td>{{.Value}}</td></tr>
 {{- end}}
@@ -290,9 +274,7 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 </table></div>
 {{- if .Split}}
 <div class="panel"><h3>Split</h3><table>
-{{- range .Split}}
-<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
-{{- end}}
+{{- template "kv" .Split}}
 </table></div>
 {{- end}}
 </div>
@@ -324,4 +306,21 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- if .Legend}}<div class="legend">{{range .Legend}}<span><i class="sw c{{.Color}}{{if .Dashed}} dash{{end}}{{with .Shape}} {{.}}{{end}}"></i>{{.Name}}</span>{{end}}</div>{{end}}
 {{.SVG}}<figcaption>{{.Caption}}</figcaption></figure>
 {{- end}}
+{{- /* Rows of a key-value table ([]kv), plain or with monospaced values. */}}
+{{- define "kv"}}
+{{- range .}}
+<tr><td class="key">{{.Key}}</td><td>{{.Value}}</td></tr>
+{{- end}}
+{{- end}}
+{{- define "kvmono"}}
+{{- range .}}
+<tr><td class="key">{{.Key}}</td><td class="mono">{{.Value}}</td></tr>
+{{- end}}
+{{- end}}
+{{- /* The header row ([]string) and the cells of one row ([]string) of a
+table whose columns after the first are numbers. */}}
+{{- define "head"}}<tr>{{range $i, $h := .}}<th{{if $i}} class="num"{{end}}>{{$h}}</th>{{end}}</tr>{{end}}
+{{- define "cells"}}{{range $i, $c := .}}<td{{if $i}} class="num"{{end}}>{{$c}}</td>{{end}}{{end}}
+{{- /* A health or search note (hint). */}}
+{{- define "hint"}}<div class="hint {{.Level}}"><span class="k">{{label .Level}}</span><span class="t">{{.Title}}</span><div>{{.Text}}</div><div class="r">Threshold: {{.Rule}}</div></div>{{end}}
 `

@@ -58,7 +58,7 @@ func IsTuneDir(dir string) bool {
 // built-in." or "space FILE."); TuneSpace then loads that space when it can.
 // A missing trials.json is returned as an error satisfying
 // errors.Is(err, fs.ErrNotExist); one that is not a search result is an
-// *errs.InputError naming the file.
+// *errdefs.InputError naming the file.
 func ReadTune(dir string) (*Tune, error) {
 	path := filepath.Join(dir, TuneResultFile)
 	b, err := os.ReadFile(path)
@@ -533,13 +533,8 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 		return ts, nil
 	}
 	res := t.Result
-	metric := res.Metric
-	halving := res.Strategy == tune.Halving
-	pts := configPoints(res.Trials, metric)
-	rungs := 0
-	for _, tr := range res.Trials {
-		rungs = max(rungs, tr.Rung+1)
-	}
+	pts := configPoints(res.Trials, res.Metric)
+	rungs := rungCount(res.Trials)
 	s := res.Summary()
 	if len(pts) > 0 {
 		s.Best = pts[0].Rec // the best successful trial, as Search chose it
@@ -550,23 +545,54 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 		ts.Winner = winnerRows(s.BestParams)
 	}
 	if s.Failed > 0 {
-		first := ""
-		for _, tr := range res.Trials {
-			if !tr.OK() {
-				first = fmt.Sprintf("trial %d: %s", tr.ID, tr.Error)
-				break
-			}
-		}
-		lv := levelInfo
-		if len(pts) == 0 {
-			lv = levelBad
-		}
-		ts.Notes = append(ts.Notes, hint{Level: lv, Title: fmt.Sprintf("%d of %d trials failed", s.Failed, len(res.Trials)),
-			Text: "Failed trials are left out of the plots. First failure: " + first + ".", Rule: "any trial with an error"})
+		ts.Notes = append(ts.Notes, failureNote(res.Trials, s.Failed, len(pts) == 0))
 	}
+	halving := res.Strategy == tune.Halving
 	varying := varyingParams(res.Trials, halving)
+	if err := ts.addPlots(t, pts, varying, rungs); err != nil {
+		return nil, err
+	}
+	metrics := tune.MetricNames(res.Trials, res.Metric)
+	ts.addLeaderboard(res.Metric, halving, pts, varying, metrics)
+	ts.addAllTrials(res.Trials, varying, metrics, s.Failed > 0)
+	return ts, nil
+}
 
-	// The plots.
+// rungCount is the number of rungs the trials reached (1 without
+// successive halving).
+func rungCount(trials []tune.Record) int {
+	rungs := 0
+	for _, tr := range trials {
+		rungs = max(rungs, tr.Rung+1)
+	}
+	return rungs
+}
+
+// failureNote says how many of the trials failed, quoting the first
+// failure; it is a warning when no trial succeeded.
+func failureNote(trials []tune.Record, failed int, none bool) hint {
+	first := ""
+	for _, tr := range trials {
+		if !tr.OK() {
+			first = fmt.Sprintf("trial %d: %s", tr.ID, tr.Error)
+			break
+		}
+	}
+	lv := levelInfo
+	if none {
+		lv = levelBad
+	}
+	return hint{Level: lv, Title: fmt.Sprintf("%d of %d trials failed", failed, len(trials)),
+		Text: "Failed trials are left out of the plots. First failure: " + first + ".", Rule: "any trial with an error"}
+}
+
+// addPlots draws the validation metric against each parameter the search
+// varied, one point per configuration, with a note where the best value
+// lies at the edge of what was searched.
+func (ts *tuneSection) addPlots(t *Tune, pts []tunePoint, varying []string, rungs int) error {
+	res := t.Result
+	metric := res.Metric
+	halving := res.Strategy == tune.Halving
 	unit := "trial"
 	if halving {
 		unit = "configuration, at its best trial"
@@ -582,7 +608,7 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 		sc := scaleOf(name, pts, res.Trials, t.Space)
 		out, err := tunePlot(name, metric, pts, sc, rungs)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if out == "" {
 			continue
@@ -605,9 +631,12 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 		}
 		ts.Figs = append(ts.Figs, figure{Title: pretty(metric) + " against " + name, SVG: template.HTML(out), Legend: lg, Caption: strings.Join(caption, " ")})
 	}
+	return nil
+}
 
-	// The leaderboard: the best configurations, each by its best trial.
-	metrics := tune.MetricNames(res.Trials, metric)
+// addLeaderboard tabulates the best configurations, each by its best
+// trial.
+func (ts *tuneSection) addLeaderboard(metric string, halving bool, pts []tunePoint, varying, metrics []string) {
 	ts.Head = []string{"#", "trial"}
 	if halving {
 		ts.Head = append(ts.Head, "rung")
@@ -641,18 +670,21 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 		ts.Caption = fmt.Sprintf("All %d %s by validation %s, %s. Best iteration: the iteration whose model the metrics describe, of the iterations fitted (early stopping ends a trial after its metric stops improving).",
 			len(pts), what, pretty(metric), direction(metric))
 	}
+}
 
-	// Every trial, by ID.
+// addAllTrials tabulates every trial, by ID, with its error when any trial
+// failed.
+func (ts *tuneSection) addAllTrials(trials []tune.Record, varying, metrics []string, failures bool) {
 	ts.AllHead = []string{"trial", "config", "rung"}
 	ts.AllHead = append(ts.AllHead, varying...)
 	for _, m := range metrics {
 		ts.AllHead = append(ts.AllHead, pretty(m))
 	}
 	ts.AllHead = append(ts.AllHead, "best iteration", "fit time")
-	if s.Failed > 0 {
+	if failures {
 		ts.AllHead = append(ts.AllHead, "error")
 	}
-	all := append([]tune.Record(nil), res.Trials...)
+	all := append([]tune.Record(nil), trials...)
 	sort.SliceStable(all, func(i, j int) bool { return all[i].ID < all[j].ID })
 	for _, r := range all {
 		row := []string{strconv.Itoa(r.ID), strconv.Itoa(r.Config), strconv.Itoa(r.Rung)}
@@ -663,12 +695,11 @@ func buildTuneSection(t *Tune, sum *tune.Summary, inRun bool) (*tuneSection, err
 			it = "—"
 		}
 		row = append(row, it, seconds(r.FitSeconds))
-		if s.Failed > 0 {
+		if failures {
 			row = append(row, r.Error)
 		}
 		ts.AllRows = append(ts.AllRows, row)
 	}
-	return ts, nil
 }
 
 func paramCells(p tune.Params, names []string) []string {
@@ -715,10 +746,7 @@ func tuneCards(t *Tune) []card {
 		b := pts[0].Rec
 		cs = append(cs, card{Label: "validation " + pretty(res.Metric), Value: fixed(b.Metrics[res.Metric], 4), Note: "best: trial " + strconv.Itoa(b.ID)})
 	}
-	rungs := 0
-	for _, tr := range res.Trials {
-		rungs = max(rungs, tr.Rung+1)
-	}
+	rungs := rungCount(res.Trials)
 	cs = append(cs, card{Label: "trials", Value: count(len(res.Trials)), Note: strategyText(res.Strategy, rungs)})
 	note := ""
 	if res.Resumed > 0 {

@@ -6,10 +6,10 @@
 # source against the local emulator, without and with the cache.
 # Localhost only; about two minutes. Extra arguments go to benchserve
 # (e.g. --rounds 5, --duration 10s, --cosmos=false); see
-# serve/internal/benchserve/main.go.
+# internal/bench/serve/main.go.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x bin/recs ] || go build -trimpath -o bin/recs ./cmd/recs
 mkdir -p bin
-go build -trimpath -o bin/benchserve ./serve/internal/benchserve
+go build -trimpath -o bin/benchserve ./internal/bench/serve
 exec bin/benchserve run --recs bin/recs --emulators testdata/emulators "$@"

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/recs-dev/recs/serve/internal/loadgen"
+	"github.com/recs-dev/recs/internal/bench/loadgen"
 	"github.com/recs-dev/recs/toplist"
 )
 

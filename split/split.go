@@ -277,8 +277,8 @@ func stratify(t *ratings.Table, ratios []float64, minRatings int, by By, order f
 	part := make([]uint8, t.Len())
 	sizes := make([]int, len(cuts)+1)
 	var gs []int
-	for k := 0; k+1 < len(g.start); k++ {
-		rows := g.rows[g.start[k]:g.start[k+1]]
+	for k := range g.Len() {
+		rows := g.Of(k)
 		if len(rows) == 0 {
 			continue
 		}
@@ -305,33 +305,14 @@ func stratify(t *ratings.Table, ratios []float64, minRatings int, by By, order f
 // dropped marks rows that go to no part.
 const dropped = math.MaxUint8
 
-// groups holds the rows of each group: rows[start[k]:start[k+1]] are the
-// rows of group k in table order (a counting sort).
-type groups struct {
-	start []int
-	rows  []int32
-}
-
-func groupRows(t *ratings.Table, by By) (groups, error) {
-	n := t.Len()
-	if n > math.MaxInt32 {
-		return groups{}, fmt.Errorf("split: %d rows: at most %d supported", n, math.MaxInt32)
+// groupRows groups t's rows by user or item: the rows of group k, in table
+// order, are Of(k).
+func groupRows(t *ratings.Table, by By) (ratings.Groups[int32], error) {
+	if n := t.Len(); n > math.MaxInt32 {
+		return ratings.Groups[int32]{}, fmt.Errorf("split: %d rows: at most %d supported", n, math.MaxInt32)
 	}
 	key, ng := groupKey(t, by)
-	start := make([]int, ng+1)
-	for _, k := range key {
-		start[k+1]++
-	}
-	for k := 0; k < ng; k++ {
-		start[k+1] += start[k]
-	}
-	next := slices.Clone(start[:ng])
-	rows := make([]int32, n)
-	for r, k := range key {
-		rows[next[k]] = int32(r)
-		next[k]++
-	}
-	return groups{start: start, rows: rows}, nil
+	return ratings.GroupBy[int32](key, ng), nil
 }
 
 // subsets builds one table per part from the part of every row, keeping
@@ -382,8 +363,8 @@ func LeaveLast(t *ratings.Table, k int) ([]*ratings.Table, error) {
 	part := make([]uint8, t.Len())
 	sizes := make([]int, 2)
 	var buf []timeRow
-	for u := 0; u+1 < len(g.start); u++ {
-		rows := g.rows[g.start[u]:g.start[u+1]]
+	for u := range g.Len() {
+		rows := g.Of(u)
 		if len(rows) == 0 {
 			continue
 		}

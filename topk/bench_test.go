@@ -26,8 +26,8 @@ func benchExclusion(seed uint64, users, items, perUser int) *Exclusion {
 
 // BenchmarkEach scores every user of a random model against every item and
 // keeps the top 10, excluding ~145 random items per user. The largest size
-// is MovieLens 20M (138,000 users × 27,000 items) at rank 64; the issue's
-// bar is < 15 s on 2 cores. Reported: users/s and GFLOP/s of scoring
+// is MovieLens 20M (138,000 users × 27,000 items) at rank 64, whose bar
+// (README, Performance) is < 15 s on 2 cores. Reported: users/s and GFLOP/s of scoring
 // (2·users·items·rank flops per op).
 func BenchmarkEach(b *testing.B) {
 	for _, sz := range []struct{ users, items, rank int }{

@@ -22,9 +22,16 @@ type Mapping struct {
 // MapTable maps t's user and item dictionaries onto m's rows. It costs one
 // hash lookup per dictionary entry, not per row.
 func MapTable(m *als.Model, t *ratings.Table) *Mapping {
+	return MapIDs(t, m.UserIndex, m.ItemIndex)
+}
+
+// MapIDs maps t's user and item dictionaries through the given lookups,
+// which return the row of an original id in some other numbering (a
+// model's, or the dictionaries of a predictions file).
+func MapIDs(t *ratings.Table, user, item func(id string) (int, bool)) *Mapping {
 	mp := &Mapping{Users: make([]int32, len(t.UserIDs)), Items: make([]int32, len(t.ItemIDs))}
-	mp.UsersFound = mapIDs(mp.Users, t.UserIDs, m.UserIndex)
-	mp.ItemsFound = mapIDs(mp.Items, t.ItemIDs, m.ItemIndex)
+	mp.UsersFound = mapIDs(mp.Users, t.UserIDs, user)
+	mp.ItemsFound = mapIDs(mp.Items, t.ItemIDs, item)
 	return mp
 }
 
@@ -55,30 +62,29 @@ type Exclusion struct {
 // NewExclusion returns the items each model user rated in t, in model rows.
 // Rows whose user or item is not in the model are ignored (they are counted:
 // Rows − RowsMapped). Duplicate rows are harmless. Cost: O(rows + users +
-// Σ n_u log n_u).
+// Σ n_u log n_u) time and, while it runs, 8 bytes a row of t (which must
+// have fewer than 2³¹ rows).
 func NewExclusion(m *als.Model, t *ratings.Table) *Exclusion {
-	mp := MapTable(m, t)
-	nu := len(m.UserIDs)
-	e := &Exclusion{indptr: make([]int64, nu+1), Rows: t.Len()}
-	for r := range t.Users {
-		u, i := mp.Users[t.Users[r]], mp.Items[t.Items[r]]
-		if u >= 0 && i >= 0 {
-			e.indptr[u+1]++
-			e.RowsMapped++
+	return NewExclusionMapped(MapTable(m, t), len(m.UserIDs), t)
+}
+
+// NewExclusionMapped is NewExclusion for any numbering of nu users: mp maps
+// t's dictionaries onto it (see MapIDs).
+func NewExclusionMapped(mp *Mapping, nu int, t *ratings.Table) *Exclusion {
+	// Group the mapped rows by model user, then replace each row by its
+	// model item in place.
+	key := make([]int32, t.Len())
+	for r := range key {
+		key[r] = -1
+		if u, i := mp.Users[t.Users[r]], mp.Items[t.Items[r]]; u >= 0 && i >= 0 {
+			key[r] = u
 		}
 	}
-	for u := 0; u < nu; u++ {
-		e.indptr[u+1] += e.indptr[u]
+	g := ratings.GroupBy[int32](key, nu)
+	for p, r := range g.Pos {
+		g.Pos[p] = mp.Items[t.Items[r]]
 	}
-	e.items = make([]int32, e.RowsMapped)
-	next := slices.Clone(e.indptr[:nu])
-	for r := range t.Users {
-		u, i := mp.Users[t.Users[r]], mp.Items[t.Items[r]]
-		if u >= 0 && i >= 0 {
-			e.items[next[u]] = i
-			next[u]++
-		}
-	}
+	e := &Exclusion{indptr: g.Start, items: g.Pos, Rows: t.Len(), RowsMapped: len(g.Pos)}
 	// Sort and de-duplicate each user's items in place, compacting.
 	w := int64(0)
 	start := int64(0)

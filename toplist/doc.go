@@ -33,7 +33,8 @@
 // Readers reject, naming the file and line (JSON lines) or row (Parquet): a
 // missing or foreign header, malformed JSON, an empty user or item id, a
 // repeated item within a list, a score that is not finite, more than k items,
-// and a user that appears twice in the file.
+// and a user that appears twice in the file. These errors are
+// *errdefs.InputError.
 //
 // Writers of files (WriteFile) are atomic: the file appears complete or not
 // at all. The streaming Writer writes to any io.Writer and leaves atomicity

@@ -55,4 +55,10 @@
 // resumes where it stopped, and one run to completion fits nothing more. A
 // journal of another search is refused with ErrJournalMismatch; a torn last
 // line left by a crash is dropped and its trial fitted again.
+//
+// # Errors
+//
+// LoadSpace and ParseSpace return an *errdefs.InputError naming the file
+// for a space they cannot use; Run returns one naming "validation" when
+// the validation data share no user and item with the fitting data.
 package tune

@@ -2,6 +2,7 @@ package tune
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/split"
@@ -25,18 +26,15 @@ func HoldoutSplit(t *ratings.Table, h Holdout) (fit, valid *ratings.Table, err e
 	if err != nil {
 		return nil, nil, fmt.Errorf("tune: holdout: %w", err)
 	}
-	ratios := []float64{1 - h.Ratio, h.Ratio}
-	var parts []*ratings.Table
-	switch h.Method {
-	case "stratified", "":
-		parts, err = split.Stratified(t, ratios, 1, by, h.Seed)
-	case "chrono":
-		parts, err = split.Chrono(t, ratios, 1, by)
-	case "random":
-		parts, err = split.Random(t, ratios, h.Seed)
-	default:
+	method := h.Method
+	if method == "" {
+		method = split.MethodStratified
+	}
+	if !slices.Contains(split.RatioMethods, method) {
 		return nil, nil, fmt.Errorf("tune: holdout method %q: want stratified, chrono or random", h.Method)
 	}
+	parts, err := split.Apply(t, split.Spec{Method: method, Ratios: []float64{1 - h.Ratio, h.Ratio}, By: by,
+		MinRatings: 1, Seed: h.Seed})
 	if err != nil {
 		return nil, nil, fmt.Errorf("tune: holdout: %w", err)
 	}

@@ -51,7 +51,7 @@ import (
 	"time"
 
 	"github.com/recs-dev/recs/export"
-	"github.com/recs-dev/recs/serve/internal/loadgen"
+	"github.com/recs-dev/recs/internal/bench/loadgen"
 	"github.com/recs-dev/recs/toplist"
 )
 
