@@ -217,7 +217,7 @@ func iterPlot(h *history, ylabel string, ss []series, colors []int, ring int) (s
 	p.X.Tick.Marker = niceTicks{integer: true}
 	if logY {
 		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.Y.Tick.Marker = logTicks{}
 	}
 	xs := ints(h.Iter)
 	var lg []legendEntry

@@ -53,6 +53,10 @@ figcaption{color:var(--muted);font-size:12.5px;margin-top:6px}
 .sw.ring{width:11px;height:11px;border-width:2px;border-style:solid;border-radius:50%}
 .c0{border-color:#0072b2}.c1{border-color:#d55e00}.c2{border-color:#009e73}.c3{border-color:#cc79a7}.c4{border-color:#6b7280}
 .stack{display:grid;gap:16px;align-content:start}
+.kvcols{columns:2 320px;column-gap:32px}
+.kvcols h3{break-after:avoid}
+.kvrow{display:grid;grid-template-columns:45% 1fr;padding:5px 0;border-bottom:1px solid var(--line);break-inside:avoid;font-size:13.5px}
+.kvrow .key{color:var(--muted)}
 .panel{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:5px 10px 5px 0;border-bottom:1px solid var(--line);vertical-align:top}
@@ -129,16 +133,10 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 <section id="metrics">
 <h2>Evaluation</h2>
 <div class="grid">
-<div class="stack">
 {{- range .Ranking}}
 {{template "fig" .}}
 {{- end}}
-{{- if .Evaluated}}
-<div class="panel"><h3>Evaluated on</h3><table>
-{{- template "kv" .Evaluated}}
-</table></div>
-{{- end}}
-</div>
+<div class="stack">
 {{- if .MetricRows}}
 <div class="panel"><h3>Metrics</h3><table>
 <tr><th>metric</th><th class="num">value</th><th>better</th></tr>
@@ -147,6 +145,12 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- end}}
 </table></div>
 {{- end}}
+{{- if .Evaluated}}
+<div class="panel"><h3>Evaluated on</h3><table>
+{{- template "kv" .Evaluated}}
+</table></div>
+{{- end}}
+</div>
 </div>
 {{- if .MetricRows}}
 <details><summary>Metric definitions</summary>
@@ -244,16 +248,21 @@ footer{color:var(--muted);font-size:12px;border-top:1px solid var(--line);paddin
 {{- if or .Params .Model}}
 <section id="parameters">
 <h2>Model</h2>
-<div class="grid">
-{{- if .Params}}
-<div class="panel"><h3>Parameters</h3><table>
-{{- template "kvmono" .Params}}
-</table></div>
-{{- end}}
+{{- /* One panel whose rows flow into two columns: the factors (a few
+rows) and the parameters (many) side by side would leave one column
+mostly empty. */}}
+<div class="panel kvcols">
 {{- if .Model}}
-<div class="panel"><h3>Factors</h3><table>
-{{- template "kv" .Model}}
-</table></div>
+<h3>Factors</h3>
+{{- range .Model}}
+<div class="kvrow"><span class="key">{{.Key}}</span><span>{{.Value}}</span></div>
+{{- end}}
+{{- end}}
+{{- if .Params}}
+<h3>Parameters</h3>
+{{- range .Params}}
+<div class="kvrow"><span class="key">{{.Key}}</span><span class="mono">{{.Value}}</span></div>
+{{- end}}
 {{- end}}
 </div>
 </section>
