@@ -157,25 +157,54 @@ type plan struct {
 	scale    float64 // sd of factor entries
 }
 
+// newPlan draws everything the users share: item ids, popularity, item
+// factors and biases, the number of ratings of each user and the items
+// reserved so that every item is rated. The draws come from the seed in a
+// fixed order, so the same Config gives the same plan.
 func newPlan(c Config) (*plan, error) {
 	c, err := c.withDefaults()
 	if err != nil {
 		return nil, err
 	}
 	p := &plan{c: c, scale: math.Sqrt(1 / math.Sqrt(float64(c.Rank)))}
-	I, k := c.Items, c.Rank
-
-	// Item ids: a seeded shuffle of 1..I over popularity ranks.
 	setup := rand.New(rand.NewPCG(c.Seed, streamSetup))
-	p.itemID = make([]int32, I)
-	for i := range p.itemID {
-		p.itemID[i] = int32(i + 1)
+	p.itemID = shuffledIDs(setup, c.Items)
+	pop := newPopularity(c.Items)
+	p.alias = newAlias(pop.w)
+	p.drawItems(pop)
+	p.count = userCounts(c)
+	p.offset = make([]int64, c.Users+1)
+	for u := 0; u < c.Users; u++ {
+		p.offset[u+1] = p.offset[u] + int64(p.count[u])
 	}
-	setup.Shuffle(I, func(a, b int) { p.itemID[a], p.itemID[b] = p.itemID[b], p.itemID[a] })
+	if p.reserved, err = reserveItems(setup, c, p.count); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
-	// Popularity weights and the alias table to draw from them.
-	w := make([]float64, I)
-	cOff := 5 + float64(I)/100
+// shuffledIDs returns a seeded shuffle of the item ids 1..n: the id of each
+// popularity rank.
+func shuffledIDs(setup *rand.Rand, n int) []int32 {
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = int32(i + 1)
+	}
+	setup.Shuffle(n, func(a, b int) { ids[a], ids[b] = ids[b], ids[a] })
+	return ids
+}
+
+// popularity is the distribution of draws over the n popularity ranks,
+// w_r = (1-uniformShare)·z_r/Σz + uniformShare/n with z_r = (r + 5 +
+// n/100)^-zipfExponent, with the mean and standard deviation of log w.
+type popularity struct {
+	w              []float64
+	meanLog, sdLog float64
+}
+
+func newPopularity(n int) popularity {
+	w := make([]float64, n)
+	cOff := 5 + float64(n)/100
 	var sum float64
 	for r := range w {
 		w[r] = math.Pow(float64(r)+cOff, -zipfExponent)
@@ -183,19 +212,24 @@ func newPlan(c Config) (*plan, error) {
 	}
 	var meanLog float64
 	for r := range w {
-		w[r] = (1-uniformShare)*w[r]/sum + uniformShare/float64(I)
+		w[r] = (1-uniformShare)*w[r]/sum + uniformShare/float64(n)
 		meanLog += math.Log(w[r])
 	}
-	meanLog /= float64(I)
+	meanLog /= float64(n)
 	var sdLog float64
 	for r := range w {
 		d := math.Log(w[r]) - meanLog
 		sdLog += d * d
 	}
-	sdLog = math.Sqrt(sdLog/float64(I)) + 1e-12
-	p.alias = newAlias(w)
+	sdLog = math.Sqrt(sdLog/float64(n)) + 1e-12
+	return popularity{w: w, meanLog: meanLog, sdLog: sdLog}
+}
 
-	// Item factors and biases, one PCG stream per item.
+// drawItems fills the item factors and biases, one PCG stream per item id;
+// popular items get a lift in bias.
+func (p *plan) drawItems(pop popularity) {
+	c := p.c
+	I, k := c.Items, c.Rank
 	p.itemF = make([]float32, I*k)
 	p.itemB = make([]float32, I)
 	var src rand.PCG
@@ -205,34 +239,44 @@ func newPlan(c Config) (*plan, error) {
 		for j := 0; j < k; j++ {
 			p.itemF[r*k+j] = float32(rng.NormFloat64() * p.scale)
 		}
-		p.itemB[r] = float32(biasSD*rng.NormFloat64() + popularLift*(math.Log(w[r])-meanLog)/sdLog)
+		p.itemB[r] = float32(biasSD*rng.NormFloat64() + popularLift*(math.Log(pop.w[r])-pop.meanLog)/pop.sdLog)
 	}
+}
 
-	// Ratings per user: MinPerUser plus a log-normal share of the rest,
-	// capped, rounded so that the counts add up to exactly Ratings.
+// userCounts returns the number of ratings of each user: MinPerUser plus a
+// log-normal share of the rest, capped, rounded so that the counts add up
+// to exactly c.Ratings.
+func userCounts(c Config) []int32 {
 	U := c.Users
-	capU := int64(c.perUserCap())
 	act := make([]float64, U)
+	var src rand.PCG
+	rng := rand.New(&src)
 	for u := range act {
 		src.Seed(c.Seed^streamUser, uint64(u))
 		act[u] = math.Exp(activitySigma * rng.NormFloat64())
 	}
-	p.count = make([]int32, U)
-	for u := range p.count {
-		p.count[u] = int32(c.MinPerUser)
+	count := make([]int32, U)
+	for u := range count {
+		count[u] = int32(c.MinPerUser)
 	}
-	rest := c.Ratings - int64(c.MinPerUser)*int64(U)
 	order := make([]int, U) // users by activity, most active first
 	for u := range order {
 		order[u] = u
 	}
 	sort.SliceStable(order, func(a, b int) bool { return act[order[a]] > act[order[b]] })
+	shareRest(count, act, order, c.Ratings-int64(c.MinPerUser)*int64(U), int64(c.perUserCap()))
+	return count
+}
+
+// shareRest adds rest ratings to count, by activity act, without taking any
+// user past capU; order lists the users most active first.
+func shareRest(count []int32, act []float64, order []int, rest, capU int64) {
 	for pass := 0; rest > 0; pass++ {
 		// Share what is left among users below the cap, by activity; after
 		// a few passes only rounding remainders are left.
 		var actSum float64
 		for _, u := range order {
-			if int64(p.count[u]) < capU {
+			if int64(count[u]) < capU {
 				actSum += act[u]
 			}
 		}
@@ -241,12 +285,12 @@ func newPlan(c Config) (*plan, error) {
 			if pass >= 4 {
 				break
 			}
-			room := capU - int64(p.count[u])
+			room := capU - int64(count[u])
 			if room <= 0 {
 				continue
 			}
 			add := min(int64(float64(rest)*act[u]/actSum), room)
-			p.count[u] += int32(add)
+			count[u] += int32(add)
 			given += add
 		}
 		if given == 0 {
@@ -255,34 +299,33 @@ func newPlan(c Config) (*plan, error) {
 				if given == rest {
 					break
 				}
-				if int64(p.count[u]) < capU {
-					p.count[u]++
+				if int64(count[u]) < capU {
+					count[u]++
 					given++
 				}
 			}
 		}
 		rest -= given
 	}
-	p.offset = make([]int64, U+1)
-	for u := 0; u < U; u++ {
-		p.offset[u+1] = p.offset[u] + int64(p.count[u])
-	}
+}
 
-	// Every item is rated at least once: reserve each item for one user,
-	// drawn by the seed, who has room for it (at most half of a user's
-	// ratings are reserved).
-	p.reserved = make([][]int32, U)
-	for r := 0; r < I; r++ {
+// reserveItems makes every item rated at least once: it reserves each item
+// (by rank) for one user, drawn from setup, who has room for it (at most
+// half of a user's ratings are reserved).
+func reserveItems(setup *rand.Rand, c Config, count []int32) ([][]int32, error) {
+	U := c.Users
+	reserved := make([][]int32, U)
+	for r := 0; r < c.Items; r++ {
 		u := int(setup.Uint64N(uint64(U)))
-		for tries := 0; len(p.reserved[u])*2 >= int(p.count[u]); tries++ {
+		for tries := 0; len(reserved[u])*2 >= int(count[u]); tries++ {
 			u = (u + 1) % U
 			if tries > U {
-				return nil, fmt.Errorf("synth: %d ratings are too few to rate each of %d items once", c.Ratings, I)
+				return nil, fmt.Errorf("synth: %d ratings are too few to rate each of %d items once", c.Ratings, c.Items)
 			}
 		}
-		p.reserved[u] = append(p.reserved[u], int32(r))
+		reserved[u] = append(reserved[u], int32(r))
 	}
-	return p, nil
+	return reserved, nil
 }
 
 // userGen draws the ratings of users; one per worker.
@@ -323,7 +366,7 @@ func (g *userGen) float64() float64 { return float64(g.src.Uint64()>>11) * (1.0 
 func (g *userGen) user(u int, items []int32, ratings []float32, times []int64) {
 	p, c := g.p, g.p.c
 	g.src.Seed(c.Seed^streamUser, uint64(u))
-	g.rng.NormFloat64() // the activity draw of newPlan
+	g.rng.NormFloat64() // the activity draw of userCounts
 	for j := range g.x {
 		g.x[j] = float32(g.rng.NormFloat64() * p.scale)
 	}
