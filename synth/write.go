@@ -175,112 +175,157 @@ func WriteText(ctx context.Context, w io.Writer, c Config, f Format) error {
 	if err != nil {
 		return err
 	}
-	var sep string
-	switch f {
-	case FormatUData:
-		sep = "\t"
-	case FormatDat:
-		sep = "::"
-	case FormatCSV:
-		sep = ","
-	default:
-		return fmt.Errorf("synth: WriteText: format %q is not a text format", f)
+	sep, err := textSeparator(f)
+	if err != nil {
+		return err
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	if f == FormatCSV {
 		bw.WriteString("userId,movieId,rating,timestamp\n")
 	}
-	blocks := p.blocks()
-	results := make([]chan []byte, len(blocks))
-	for b := range results {
-		results[b] = make(chan []byte, 1)
+	if err := p.writeBlocks(ctx, bw, sep, f == FormatCSV); err != nil {
+		return err
 	}
+	return bw.Flush()
+}
+
+// textSeparator returns the field separator of text format f.
+func textSeparator(f Format) (string, error) {
+	switch f {
+	case FormatUData:
+		return "\t", nil
+	case FormatDat:
+		return "::", nil
+	case FormatCSV:
+		return ",", nil
+	}
+	return "", fmt.Errorf("synth: WriteText: format %q is not a text format", f)
+}
+
+// textBlocks hands the blocks of a plan to the workers that format them and
+// their text, in block order, to the writer.
+//
+// A worker takes a slot before it claims the next block and the writer
+// frees it once the block is written: at most 2 blocks per worker are in
+// memory, and the lowest unwritten block always holds a slot, so the writer
+// never waits on a block that waits on it.
+type textBlocks struct {
+	blocks  [][2]int
+	results []chan []byte // the text of each block, once formatted
+	slots   chan struct{}
+	free    chan []byte // written buffers for reuse
+
+	mu   sync.Mutex
+	next int // the next block to claim
+}
+
+// writeBlocks formats the plan's rows with p.c.Workers goroutines and
+// writes them to w in order; see appendLines for sep and decimal.
+func (p *plan) writeBlocks(ctx context.Context, w io.Writer, sep string, decimal bool) error {
+	blocks := p.blocks()
+	q := &textBlocks{blocks: blocks, results: make([]chan []byte, len(blocks))}
+	for b := range q.results {
+		q.results[b] = make(chan []byte, 1)
+	}
+	nslots := 2 * p.c.Workers
+	q.slots = make(chan struct{}, nslots)
+	q.free = make(chan []byte, nslots)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A worker takes a slot before it claims the next block and the writer
-	// frees it once the block is written: at most 2 blocks per worker are
-	// in memory, and the lowest unwritten block always holds a slot, so the
-	// writer never waits on a block that waits on it.
-	nslots := 2 * p.c.Workers
-	slots := make(chan struct{}, nslots)
-	free := make(chan []byte, nslots)
-	var mu sync.Mutex
-	next := 0
 	var wg sync.WaitGroup
 	for range min(p.c.Workers, len(blocks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newUserGen(p)
-			var items []int32
-			var rs []float32
-			var ts []int64
-			for {
-				select {
-				case slots <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				mu.Lock()
-				b := next
-				next++
-				mu.Unlock()
-				if b >= len(blocks) {
-					<-slots
-					return
-				}
-				lo, hi := blocks[b][0], blocks[b][1]
-				n := int(p.offset[hi] - p.offset[lo])
-				items, rs, ts = grow(items, n), grow(rs, n), grow(ts, n)
-				var buf []byte
-				select {
-				case buf = <-free:
-				default:
-				}
-				buf = buf[:0]
-				for u := lo; u < hi; u++ {
-					a, z := p.offset[u]-p.offset[lo], p.offset[u+1]-p.offset[lo]
-					g.user(u, items[a:z], rs[a:z], ts[a:z])
-					for k := a; k < z; k++ {
-						buf = strconv.AppendInt(buf, int64(u+1), 10)
-						buf = append(buf, sep...)
-						buf = strconv.AppendInt(buf, int64(items[k]), 10)
-						buf = append(buf, sep...)
-						buf = appendRating(buf, rs[k], f == FormatCSV)
-						buf = append(buf, sep...)
-						buf = strconv.AppendInt(buf, ts[k], 10)
-						buf = append(buf, '\n')
-					}
-				}
-				results[b] <- buf
-			}
+			q.format(ctx, &textLines{g: newUserGen(p), sep: sep, decimal: decimal})
 		}()
 	}
-	for b := range blocks {
-		var buf []byte
-		select {
-		case buf = <-results[b]:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if err != nil {
-			break
-		}
-		if _, err = bw.Write(buf); err != nil {
-			break
-		}
-		select {
-		case free <- buf:
-		default:
-		}
-		<-slots
-	}
+	err := q.write(ctx, w)
 	cancel()
 	wg.Wait()
-	if err != nil {
-		return err
+	return err
+}
+
+// format is one worker: it formats blocks with t until none is left or ctx
+// is done.
+func (q *textBlocks) format(ctx context.Context, t *textLines) {
+	for {
+		select {
+		case q.slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		q.mu.Lock()
+		b := q.next
+		q.next++
+		q.mu.Unlock()
+		if b >= len(q.blocks) {
+			<-q.slots
+			return
+		}
+		var buf []byte
+		select {
+		case buf = <-q.free:
+		default:
+		}
+		q.results[b] <- t.appendLines(buf[:0], q.blocks[b][0], q.blocks[b][1])
 	}
-	return bw.Flush()
+}
+
+// write writes the blocks to w in order as they are formatted, and returns
+// the first write error or ctx's.
+func (q *textBlocks) write(ctx context.Context, w io.Writer) error {
+	for b := range q.blocks {
+		var buf []byte
+		select {
+		case buf = <-q.results[b]:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		select {
+		case q.free <- buf:
+		default:
+		}
+		<-q.slots
+	}
+	return nil
+}
+
+// textLines formats the rows of users; one per worker, with its scratch.
+type textLines struct {
+	g       *userGen
+	sep     string // field separator
+	decimal bool   // whole ratings as "4.0" rather than "4"
+	items   []int32
+	rs      []float32
+	ts      []int64
+}
+
+// appendLines appends the rows of users lo..hi-1 to buf, one line each:
+// user, item, rating and time separated by t.sep.
+func (t *textLines) appendLines(buf []byte, lo, hi int) []byte {
+	p, sep, decimal := t.g.p, t.sep, t.decimal
+	n := int(p.offset[hi] - p.offset[lo])
+	t.items, t.rs, t.ts = grow(t.items, n), grow(t.rs, n), grow(t.ts, n)
+	items, rs, ts := t.items, t.rs, t.ts
+	for u := lo; u < hi; u++ {
+		a, z := p.offset[u]-p.offset[lo], p.offset[u+1]-p.offset[lo]
+		t.g.user(u, items[a:z], rs[a:z], ts[a:z])
+		for k := a; k < z; k++ {
+			buf = strconv.AppendInt(buf, int64(u+1), 10)
+			buf = append(buf, sep...)
+			buf = strconv.AppendInt(buf, int64(items[k]), 10)
+			buf = append(buf, sep...)
+			buf = appendRating(buf, rs[k], decimal)
+			buf = append(buf, sep...)
+			buf = strconv.AppendInt(buf, ts[k], 10)
+			buf = append(buf, '\n')
+		}
+	}
+	return buf
 }
 
 func grow[T any](s []T, n int) []T {
