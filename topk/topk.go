@@ -157,25 +157,11 @@ type block struct {
 	scores []float32
 }
 
+// each is Each scoring with kernel kn (tests and benchmarks try every tier).
 func each(ctx context.Context, m *als.Model, opts Options, kn *kernel, fn Func) error {
-	if err := checkModel(m); err != nil {
+	users, err := checkOptions(m, opts)
+	if err != nil {
 		return err
-	}
-	if opts.K < 1 {
-		return fmt.Errorf("topk: k must be at least 1, got %d", opts.K)
-	}
-	nu := len(m.UserIDs)
-	users := opts.Users
-	if users == nil {
-		users = allUsers(nu)
-	}
-	for _, u := range users {
-		if u < 0 || int(u) >= nu {
-			return fmt.Errorf("topk: user row %d out of range [0,%d)", u, nu)
-		}
-	}
-	if n := opts.Exclude.numUsers(); n != 0 && n != nu {
-		return fmt.Errorf("topk: exclusion built for %d users, model has %d", n, nu)
 	}
 	if len(users) == 0 {
 		return nil
@@ -191,85 +177,138 @@ func each(ctx context.Context, m *als.Model, opts Options, kn *kernel, fn Func) 
 	defer cancel()
 
 	bpack := packItems(m, kn.nr)
-	window := 4 * threads
-	tokens := make(chan struct{}, window)
-	done := make(chan *block, window)
-	free := make(chan *block, window)
-	var next atomic.Int64
+	q := newBlockQueue(users, opts.K, nblocks, 4*threads)
 	var wg sync.WaitGroup
 	for w := 0; w < threads; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := newScorer(m, kn, bpack, opts)
-			for {
-				select {
-				case tokens <- struct{}{}:
-				case <-ctx.Done():
-					return
-				}
-				bi := int(next.Add(1) - 1)
-				if bi >= nblocks {
-					return
-				}
-				var b *block
-				select {
-				case b = <-free:
-				default:
-					b = &block{len: make([]int32, blockUsers), items: make([]int32, blockUsers*opts.K),
-						scores: make([]float32, blockUsers*opts.K)}
-				}
-				b.idx = bi
-				b.users = users[bi*blockUsers : min((bi+1)*blockUsers, len(users))]
-				if s.score(ctx, b) != nil {
-					return // cancelled; the delivery loop reports it
-				}
-				select {
-				case done <- b:
-				case <-ctx.Done():
-					return
-				}
-			}
+			q.score(ctx, newScorer(m, kn, bpack, opts))
 		}()
 	}
-
-	// Deliver blocks in order; tokens bound how far scoring runs ahead.
-	err := func() error {
-		pending := make(map[int]*block, window)
-		for want := 0; want < nblocks; {
-			b, ok := pending[want]
-			if !ok {
-				select {
-				case b = <-done:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				if b.idx != want {
-					pending[b.idx] = b
-					continue
-				}
-			} else {
-				delete(pending, want)
-			}
-			for r, u := range b.users {
-				a := r * opts.K
-				n := int(b.len[r])
-				if err := fn(u, b.items[a:a+n], b.scores[a:a+n]); err != nil {
-					return err
-				}
-			}
-			want++
-			select {
-			case free <- b:
-			default:
-			}
-			<-tokens
-		}
-		return nil
-	}()
+	err = q.deliver(ctx, fn)
 	cancel()
 	wg.Wait()
 	return err
+}
+
+// checkOptions checks m and opts against each other and returns the users
+// to score: opts.Users, or every user of m when nil.
+func checkOptions(m *als.Model, opts Options) ([]int32, error) {
+	if err := checkModel(m); err != nil {
+		return nil, err
+	}
+	if opts.K < 1 {
+		return nil, fmt.Errorf("topk: k must be at least 1, got %d", opts.K)
+	}
+	nu := len(m.UserIDs)
+	users := opts.Users
+	if users == nil {
+		users = allUsers(nu)
+	}
+	for _, u := range users {
+		if u < 0 || int(u) >= nu {
+			return nil, fmt.Errorf("topk: user row %d out of range [0,%d)", u, nu)
+		}
+	}
+	if n := opts.Exclude.numUsers(); n != 0 && n != nu {
+		return nil, fmt.Errorf("topk: exclusion built for %d users, model has %d", n, nu)
+	}
+	return users, nil
+}
+
+// blockQueue hands the blocks of users to the scoring goroutines and the
+// scored blocks, in order, to the delivery. A scorer takes a token before
+// it claims a block and the delivery returns it once the block's lists are
+// delivered, so scoring runs at most cap(tokens) blocks ahead.
+type blockQueue struct {
+	users   []int32
+	k       int
+	nblocks int
+	next    atomic.Int64  // the next block to claim
+	tokens  chan struct{} // one per block claimed and not yet delivered
+	scored  chan *block
+	free    chan *block // delivered blocks for reuse
+}
+
+func newBlockQueue(users []int32, k, nblocks, window int) *blockQueue {
+	return &blockQueue{users: users, k: k, nblocks: nblocks, tokens: make(chan struct{}, window),
+		scored: make(chan *block, window), free: make(chan *block, window)}
+}
+
+// score is one scoring goroutine: it scores blocks with s until none is
+// left or ctx is done.
+func (q *blockQueue) score(ctx context.Context, s *scorer) {
+	for {
+		select {
+		case q.tokens <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		bi := int(q.next.Add(1) - 1)
+		if bi >= q.nblocks {
+			return
+		}
+		b := q.block(bi)
+		if s.score(ctx, b) != nil {
+			return // cancelled; the delivery loop reports it
+		}
+		select {
+		case q.scored <- b:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// block returns block bi, in a delivered block's space when there is one.
+func (q *blockQueue) block(bi int) *block {
+	var b *block
+	select {
+	case b = <-q.free:
+	default:
+		b = &block{len: make([]int32, blockUsers), items: make([]int32, blockUsers*q.k),
+			scores: make([]float32, blockUsers*q.k)}
+	}
+	b.idx = bi
+	b.users = q.users[bi*blockUsers : min((bi+1)*blockUsers, len(q.users))]
+	return b
+}
+
+// deliver calls fn on the lists of every block in order, as they are
+// scored, and returns fn's first error or ctx's.
+func (q *blockQueue) deliver(ctx context.Context, fn Func) error {
+	pending := make(map[int]*block, cap(q.tokens))
+	for want := 0; want < q.nblocks; {
+		b, ok := pending[want]
+		if !ok {
+			select {
+			case b = <-q.scored:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if b.idx != want {
+				pending[b.idx] = b
+				continue
+			}
+		} else {
+			delete(pending, want)
+		}
+		for r, u := range b.users {
+			a := r * q.k
+			n := int(b.len[r])
+			if err := fn(u, b.items[a:a+n], b.scores[a:a+n]); err != nil {
+				return err
+			}
+		}
+		want++
+		select {
+		case q.free <- b:
+		default:
+		}
+		<-q.tokens
+	}
+	return nil
 }
 
 // scorer is one goroutine's scratch space.
