@@ -407,7 +407,35 @@ type batchRequest struct {
 	K     *int     `json:"k"`
 }
 
+// handleBatch answers POST /v1/recommendations: the lists of the users in
+// the body, in their order, each cut to k.
 func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
+	if code := checkBatchHeaders(w, r); code != 0 {
+		return code
+	}
+	st := s.state.Load()
+	if st == nil {
+		w.Header()["Retry-After"] = retryAfter1
+		writeError(w, http.StatusServiceUnavailable, "not ready: recommendations are loading")
+		return http.StatusServiceUnavailable
+	}
+	req, code := s.readBatch(w, r)
+	if code != 0 {
+		return code
+	}
+	k, code := batchK(w, r.URL.RawQuery, req.K, st.maxK)
+	if code != 0 {
+		return code
+	}
+	recs, found, errs := s.lookupAll(r.Context(), st.store, req.Users)
+	writeJSON(w, http.StatusOK, s.appendBatch(st, req.Users, k, recs, found, errs))
+	return http.StatusOK
+}
+
+// checkBatchHeaders checks the method and the content type of a batch
+// request. Like readBatch and batchK, it answers a request that fails and
+// returns the status written, or 0 when the request passes.
+func checkBatchHeaders(w http.ResponseWriter, r *http.Request) int {
 	if r.Method != http.MethodPost {
 		w.Header()["Allow"] = allowPost
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed; use POST")
@@ -420,12 +448,12 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 			return http.StatusUnsupportedMediaType
 		}
 	}
-	st := s.state.Load()
-	if st == nil {
-		w.Header()["Retry-After"] = retryAfter1
-		writeError(w, http.StatusServiceUnavailable, "not ready: recommendations are loading")
-		return http.StatusServiceUnavailable
-	}
+	return 0
+}
+
+// readBatch reads the body, within the read timeout and MaxBodyBytes, as
+// one JSON object of known fields, and checks its user ids.
+func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (batchRequest, int) {
 	if d := time.Duration(s.readTimeout.Load()); d > 0 {
 		// net/http clears the deadline before the connection's next request.
 		http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
@@ -440,56 +468,73 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			writeError(w, http.StatusRequestTimeout, "the body did not arrive within the read timeout")
-			return http.StatusRequestTimeout
-		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", mbe.Limit))
-			return http.StatusRequestEntityTooLarge
-		}
-		writeError(w, http.StatusBadRequest, "body must be a JSON object {\"users\": [ids], \"k\": n}: "+jsonErrorText(err))
-		return http.StatusBadRequest
+		return req, bodyFailed(w, err)
 	}
 	if len(req.Users) == 0 {
 		writeError(w, http.StatusBadRequest, `"users" must list at least one user id`)
-		return http.StatusBadRequest
+		return req, http.StatusBadRequest
 	}
 	if len(req.Users) > s.cfg.MaxBatch {
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("at most %d users per request, got %d", s.cfg.MaxBatch, len(req.Users)))
-		return http.StatusBadRequest
+		return req, http.StatusBadRequest
 	}
 	for i, id := range req.Users {
 		if !ValidID(id) {
 			writeError(w, http.StatusBadRequest, fmt.Sprintf("users[%d]: invalid user id: 1 to 256 bytes of UTF-8 without control characters", i))
-			return http.StatusBadRequest
+			return req, http.StatusBadRequest
 		}
 	}
-	k, kInQuery, msg := parseKSeen(r.URL.RawQuery, st.maxK, st.maxK)
-	if msg != "" {
-		writeErrorK(w, msg, st.maxK)
-		return http.StatusBadRequest
-	}
-	if req.K != nil {
-		switch {
-		case *req.K < 1:
-			writeErrorK(w, "k must be a positive integer", st.maxK)
-			return http.StatusBadRequest
-		case *req.K > st.maxK:
-			writeErrorK(w, "k exceeds the precomputed list length", st.maxK)
-			return http.StatusBadRequest
-		case kInQuery && k != *req.K:
-			writeErrorK(w, "k in the query and in the body differ", st.maxK)
-			return http.StatusBadRequest
-		}
-		k = *req.K
-	}
+	return req, 0
+}
 
-	recs, found, errs := s.lookupAll(r.Context(), st.store, req.Users)
-	b := make([]byte, 0, 16+len(req.Users)*64*(k+1))
+// bodyFailed answers a body that could not be read or decoded.
+func bodyFailed(w http.ResponseWriter, err error) int {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		writeError(w, http.StatusRequestTimeout, "the body did not arrive within the read timeout")
+		return http.StatusRequestTimeout
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", mbe.Limit))
+		return http.StatusRequestEntityTooLarge
+	}
+	writeError(w, http.StatusBadRequest, "body must be a JSON object {\"users\": [ids], \"k\": n}: "+jsonErrorText(err))
+	return http.StatusBadRequest
+}
+
+// batchK returns the list length asked for in the query or the body
+// (bodyK; both may name it if they agree), maxK when neither does, and 0
+// or the status of the error it answered.
+func batchK(w http.ResponseWriter, rawQuery string, bodyK *int, maxK int) (int, int) {
+	k, kInQuery, msg := parseKSeen(rawQuery, maxK, maxK)
+	if msg != "" {
+		writeErrorK(w, msg, maxK)
+		return 0, http.StatusBadRequest
+	}
+	if bodyK == nil {
+		return k, 0
+	}
+	switch {
+	case *bodyK < 1:
+		msg = "k must be a positive integer"
+	case *bodyK > maxK:
+		msg = "k exceeds the precomputed list length"
+	case kInQuery && k != *bodyK:
+		msg = "k in the query and in the body differ"
+	default:
+		return *bodyK, 0
+	}
+	writeErrorK(w, msg, maxK)
+	return 0, http.StatusBadRequest
+}
+
+// appendBatch returns the body of a batch answer: one entry per user, in
+// order, from lookupAll's results: the list cut to k, the popular items
+// when the user is unknown and there is a fallback, or an error.
+func (s *Server) appendBatch(st *state, users []string, k int, recs []Record, found []bool, errs []error) []byte {
+	b := make([]byte, 0, 16+len(users)*64*(k+1))
 	b = append(b, `{"results":[`...)
-	for i, id := range req.Users {
+	for i, id := range users {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -512,9 +557,7 @@ func (s *Server) handleBatch(w http.ResponseWriter, r *http.Request) int {
 			b = append(b, `,"error":"unknown user"}`...)
 		}
 	}
-	b = append(b, "]}\n"...)
-	writeJSON(w, http.StatusOK, b)
-	return http.StatusOK
+	return append(b, "]}\n"...)
 }
 
 // lookupAll looks users up in st: in order for the in-memory index, with
