@@ -164,100 +164,132 @@ func run(ctx context.Context, args []string) error {
 
 // benchMemory measures recs serve on the top-k file against the baseline.
 func benchMemory(ctx context.Context, o options, topk string, lists []toplist.List) error {
-
-	// The servers.
-	recsAddr, err := freeAddr()
+	recs, err := startServer(ctx, "recs serve", o.recs, func(addr string) []string {
+		return []string{"serve", "--from", topk, "--addr", addr, "--quiet", "--log-format", "json"}
+	})
 	if err != nil {
 		return err
 	}
-	recsProc, err := startProc(ctx, o.recs, nil, "serve", "--from", topk, "--addr", recsAddr, "--quiet", "--log-format", "json")
-	if err != nil {
-		return err
-	}
-	defer recsProc.stop()
+	defer recs.proc.stop()
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	baseAddr, err := freeAddr()
+	base, err := startServer(ctx, "baseline", self, func(addr string) []string {
+		return []string{"baseline", "--from", topk, "--addr", addr}
+	})
 	if err != nil {
 		return err
 	}
-	baseProc, err := startProc(ctx, self, nil, "baseline", "--from", topk, "--addr", baseAddr)
-	if err != nil {
-		return err
-	}
-	defer baseProc.stop()
-	for _, p := range []struct {
-		name, addr string
-		proc       *proc
-	}{{"recs serve", recsAddr, recsProc}, {"baseline", baseAddr, baseProc}} {
-		if err := waitReady(ctx, p.addr, p.proc, 120*time.Second); err != nil {
-			return fmt.Errorf("%s: %w", p.name, err)
+	defer base.proc.stop()
+	servers := []*server{recs, base}
+	for _, s := range servers {
+		if err := waitReady(ctx, s.addr, s.proc, 120*time.Second); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
+
 	users := make([]string, len(lists))
 	for i, l := range lists {
 		users[i] = l.User
 	}
-	if err := sameBodies(ctx, recsAddr, baseAddr, users, o.seed); err != nil {
+	if err := sameBodies(ctx, recs.addr, base.addr, users, o.seed); err != nil {
 		return err
 	}
 	fmt.Println("check: recs serve and the baseline answer byte-identical bodies for 200 random users")
-
 	paths := make([]string, len(users))
 	for i, u := range users {
 		paths[i] = "/v1/users/" + u + "/recommendations"
 	}
-	recsReqs := loadgen.GETs(recsAddr, paths)
-	baseReqs := loadgen.GETs(baseAddr, paths)
-
-	// Saturation, alternating rounds.
-	fmt.Printf("\nsaturation: closed loop, %d connections, random users, %d rounds of %v (after %v warm-up) per server\n",
-		o.conns, o.rounds, o.duration, o.warmup)
-	var recsRates, baseRates, recsCPU, baseCPU []float64
-	for r := range o.rounds {
-		for _, s := range []struct {
-			name  string
-			addr  string
-			reqs  loadgen.Requests
-			pid   int
-			rates *[]float64
-			cpu   *[]float64
-		}{{"recs serve", recsAddr, recsReqs, recsProc.cmd.Process.Pid, &recsRates, &recsCPU},
-			{"baseline  ", baseAddr, baseReqs, baseProc.cmd.Process.Pid, &baseRates, &baseCPU}} {
-			var cpu0, cpu1 time.Duration
-			res := loadgen.ClosedHook(ctx, s.addr, s.reqs, o.conns, o.warmup, o.duration, o.seed+uint64(r),
-				func() { cpu0 = procCPU(s.pid) }, func() { cpu1 = procCPU(s.pid) })
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			perReq := float64(cpu1-cpu0) / float64(time.Microsecond) / float64(res.Requests)
-			*s.rates = append(*s.rates, res.Rate())
-			*s.cpu = append(*s.cpu, perReq)
-			fmt.Printf("  round %d  %s  %8.0f req/s  server CPU %5.1f µs/request  (%d responses, %d non-2xx, %d errors)\n",
-				r+1, s.name, res.Rate(), perReq, res.Requests, res.Non2xx, res.Errors)
-			if res.Errors > 0 || res.Non2xx > 0 {
-				return fmt.Errorf("%s: %d errors, %d non-2xx responses under load", s.name, res.Errors, res.Non2xx)
-			}
-		}
+	for _, s := range servers {
+		s.reqs = loadgen.GETs(s.addr, paths)
 	}
-	recsMed, baseMed := median(recsRates), median(baseRates)
-	ratio := recsMed / baseMed
-	fmt.Printf("  median   recs serve %8.0f req/s   baseline %8.0f req/s   ratio %.1f%%\n", recsMed, baseMed, 100*ratio)
-	fmt.Printf("  median server CPU per request: recs serve %.1f µs, baseline %.1f µs (ratio %.2f; less sensitive to other load on the host than req/s)\n",
-		median(recsCPU), median(baseCPU), median(recsCPU)/median(baseCPU))
 
-	// Open-loop latency.
-	fmt.Printf("\nlatency: open loop at %.0f requests/s for %v, 200 connections, from each request's scheduled time\n", o.rate, o.openFor)
-	recsOpen, err := openRun(ctx, "recs serve", recsAddr, recsReqs, o.rate, o.openFor, o.seed)
+	recsMed, ratio, err := saturate(ctx, o, recs, base)
 	if err != nil {
 		return err
 	}
-	if _, err := openRun(ctx, "baseline  ", baseAddr, baseReqs, o.rate, o.openFor, o.seed); err != nil {
+	fmt.Printf("\nlatency: open loop at %.0f requests/s for %v, 200 connections, from each request's scheduled time\n", o.rate, o.openFor)
+	recsOpen, err := openRun(ctx, recs.label(), recs.addr, recs.reqs, o.rate, o.openFor, o.seed)
+	if err != nil {
 		return err
 	}
+	if _, err := openRun(ctx, base.label(), base.addr, base.reqs, o.rate, o.openFor, o.seed); err != nil {
+		return err
+	}
+	printBars(o, recsMed, ratio, recsOpen)
+	return nil
+}
 
+// server is one server that benchMemory measures.
+type server struct {
+	name  string
+	addr  string
+	proc  *proc
+	reqs  loadgen.Requests // GETs of every user's list
+	rates []float64        // closed-loop rate of each round, requests/s
+	cpu   []float64        // server CPU per request in each round, µs
+}
+
+// startServer starts bin with the arguments args gives for a free address.
+func startServer(ctx context.Context, name, bin string, args func(addr string) []string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	p, err := startProc(ctx, bin, nil, args(addr)...)
+	if err != nil {
+		return nil, err
+	}
+	return &server{name: name, addr: addr, proc: p}, nil
+}
+
+// label is the name padded to line up in the tables.
+func (s *server) label() string { return fmt.Sprintf("%-10s", s.name) }
+
+// saturate runs o.rounds closed-loop rounds on each server, alternating,
+// and returns the median rate of recs and its ratio to base's.
+func saturate(ctx context.Context, o options, recs, base *server) (recsMed, ratio float64, err error) {
+	fmt.Printf("\nsaturation: closed loop, %d connections, random users, %d rounds of %v (after %v warm-up) per server\n",
+		o.conns, o.rounds, o.duration, o.warmup)
+	for r := range o.rounds {
+		for _, s := range []*server{recs, base} {
+			if err := s.round(ctx, o, o.seed+uint64(r), r+1); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	recsMed, baseMed := median(recs.rates), median(base.rates)
+	ratio = recsMed / baseMed
+	fmt.Printf("  median   recs serve %8.0f req/s   baseline %8.0f req/s   ratio %.1f%%\n", recsMed, baseMed, 100*ratio)
+	fmt.Printf("  median server CPU per request: recs serve %.1f µs, baseline %.1f µs (ratio %.2f; less sensitive to other load on the host than req/s)\n",
+		median(recs.cpu), median(base.cpu), median(recs.cpu)/median(base.cpu))
+	return recsMed, ratio, nil
+}
+
+// round runs closed-loop round n on s with the given seed and records its
+// rate and the server's CPU per request.
+func (s *server) round(ctx context.Context, o options, seed uint64, n int) error {
+	pid := s.proc.cmd.Process.Pid
+	var cpu0, cpu1 time.Duration
+	res := loadgen.ClosedHook(ctx, s.addr, s.reqs, o.conns, o.warmup, o.duration, seed,
+		func() { cpu0 = procCPU(pid) }, func() { cpu1 = procCPU(pid) })
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	perReq := float64(cpu1-cpu0) / float64(time.Microsecond) / float64(res.Requests)
+	s.rates = append(s.rates, res.Rate())
+	s.cpu = append(s.cpu, perReq)
+	fmt.Printf("  round %d  %s  %8.0f req/s  server CPU %5.1f µs/request  (%d responses, %d non-2xx, %d errors)\n",
+		n, s.label(), res.Rate(), perReq, res.Requests, res.Non2xx, res.Errors)
+	if res.Errors > 0 || res.Non2xx > 0 {
+		return fmt.Errorf("%s: %d errors, %d non-2xx responses under load", s.label(), res.Errors, res.Non2xx)
+	}
+	return nil
+}
+
+// printBars prints recs serve's numbers against its bars (README, Performance).
+func printBars(o options, recsMed, ratio float64, recsOpen loadgen.Result) {
 	fmt.Println("\nbars (in-memory source, ML-20M-sized index):")
 	verdict := func(ok bool) string {
 		if ok {
@@ -269,7 +301,6 @@ func benchMemory(ctx context.Context, o options, topk string, lists []toplist.Li
 	fmt.Printf("  ≥ 80%% of the map-of-bytes baseline: %6.1f%%  %s\n", 100*ratio, verdict(ratio >= 0.8))
 	fmt.Printf("  median ≤ 1 ms at %.0f req/s:     %8s  %s\n", o.rate, fmtDur(recsOpen.Quantile(0.5)), verdict(recsOpen.Quantile(0.5) <= time.Millisecond))
 	fmt.Printf("  p99 ≤ 10 ms at %.0f req/s:       %8s  %s\n", o.rate, fmtDur(recsOpen.Quantile(0.99)), verdict(recsOpen.Quantile(0.99) <= 10*time.Millisecond))
-	return nil
 }
 
 func openRun(ctx context.Context, name, addr string, reqs loadgen.Requests, rate float64, d time.Duration, seed uint64) (loadgen.Result, error) {
