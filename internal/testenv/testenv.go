@@ -203,3 +203,24 @@ func lastLine(b []byte) string {
 	}
 	return s
 }
+
+// RecsBinary returns $RECS_BIN, a recs binary built once for the tests
+// that run the command as a separate program (`make test` sets it to the
+// `make build` output), or "" when it is not set; a $RECS_BIN that is not
+// an executable file fails the test.
+func RecsBinary(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("RECS_BIN")
+	if p == "" {
+		return ""
+	}
+	p, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(p)
+	if err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		t.Fatalf("$RECS_BIN=%s is not an executable file (%v)", p, err)
+	}
+	return p
+}
