@@ -5,12 +5,12 @@ EMU_DIR   := testdata/emulators
 FUZZTIME  ?= 3s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps clean
+.PHONY: all build test test-deps test-stress test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags "-s -w" -o $(BIN) ./cmd/recs
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o $(BIN) ./cmd/recs
 
 # Installs the pinned emulators (Azurite, @vercel/cosmosdb-server) from the
 # committed package-lock; the Go tests start and stop them on 127.0.0.1.
@@ -18,26 +18,46 @@ emulator-deps:
 	@if [ -f $(EMU_DIR)/package-lock.json ]; then \
 		cd $(EMU_DIR) && (npm ci --no-audit --no-fund --loglevel=error >/dev/null || npm ci --no-audit --no-fund); fi
 
+# What the tests need beyond Go and Node.js (Debian's python3-numpy for the
+# NumPy ALS reference), installed when missing and run as root.
+test-deps:
+	@./scripts/test-deps.sh
+
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-test-go:
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
+# The Go tests alone (what scripts/test.sh runs as its second step).
+test-go: build
+	CGO_ENABLED=1 RECS_BIN=$(CURDIR)/$(BIN) $(GO) test -race -count=1 ./...
 
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
 # The arm64 (NEON) kernels of als and topk, tested under user-mode QEMU;
-# installs qemu-user when missing (see the script).
+# installs qemu-user when missing (see the script). Also a step of
+# scripts/test.sh.
 test-arm64:
 	./scripts/test-arm64.sh
 
-test: emulator-deps lint test-go fuzz
+# Every check, one command (CI runs exactly this): lint, go test -race with
+# the emulators, fuzzing for FUZZTIME per target; ends with `N passed, N
+# failed` counting tests. See scripts/test.sh. The arm64 suite under QEMU
+# (test-arm64) is one of its steps.
+test: test-deps emulator-deps build
+	@FUZZTIME=$(FUZZTIME) ./scripts/test.sh
 
-demo: build
-	./scripts/demo.sh
+# Not part of `make test`: every package 10 times in a row (-count=10)
+# while two CPU hogs run, to show no test depends on the machine's speed.
+# STRESS_PKGS narrows it (default ./...), STRESS_COUNT changes the count.
+test-stress: emulator-deps build
+	@./scripts/test-stress.sh
+
+# Builds bin/recs (timed: the first build downloads the Go modules) and
+# runs the main job; prints both times.
+demo:
+	@MAKE="$(MAKE)" ./scripts/demo.sh
 
 bench: bench-ingest bench-als bench-eval bench-export bench-serve
 

@@ -11,42 +11,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"strings"
 	"testing"
 
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 )
 
-// Quality checks on MovieLens 100k (RECS_ML100K=path/to/u.data). The
+// Quality checks on MovieLens 100k (found by internal/testenv). The
 // splits are written here (the split package is separate): a random 75/25
 // split and a 75/25 split stratified by item, both seeded with 42.
-
-func loadML100K(t testing.TB) *ratings.Table {
-	path := os.Getenv("RECS_ML100K")
-	if path == "" {
-		t.Skip("RECS_ML100K not set")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("RECS_ML100K: %v", err)
-	}
-	defer f.Close()
-	b := ratings.NewBuilder(true)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		r, err := strconv.ParseFloat(fs[2], 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts, _ := strconv.ParseInt(fs[3], 10, 64)
-		b.Add(fs[0], fs[1], float32(r), ts)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Table()
-}
 
 // randomSplit shuffles the rows with PCG(seed) and puts the first 75% in
 // train.
@@ -166,12 +139,12 @@ func writeTSV(t testing.TB, path string, tab *ratings.Table) {
 // TestML100KSparkEquivalent: rank 10, λ 0.05, 15 iterations, explicit, on a
 // random 75/25 split (seed 42). The test RMSE must be within ±0.01 of
 // numpy_als.py (an independent NumPy implementation of Spark's semantics,
-// found beside the checkout when present) run on the same split, when
-// Python with NumPy is available; Spark's published figure for this
-// setting is 0.965 (recommenders-team/recommenders, README, "Algorithm
-// Comparison", ALS on MovieLens 100k).
+// found by internal/testenv) run on the same split; outside CI the
+// comparison is skipped without Python and NumPy. Spark's published figure
+// for this setting is 0.965 (recommenders-team/recommenders, README,
+// "Algorithm Comparison", ALS on MovieLens 100k).
 func TestML100KSparkEquivalent(t *testing.T) {
-	all := loadML100K(t)
+	all := testenv.ML100KTable(t)
 	train, test := randomSplit(all, 42)
 	m, err := Fit(context.Background(), train, Params{Rank: 10, MaxIter: 15, Reg: 0.05, Seed: 42})
 	if err != nil {
@@ -182,17 +155,12 @@ func TestML100KSparkEquivalent(t *testing.T) {
 	if got < 0.90 || got > 1.05 {
 		t.Errorf("test RMSE %.4f outside the plausible [0.90, 1.05] for this setting", got)
 	}
-	script := filepath.Join("..", "..", "shared", "peers", "numpy_als.py")
-	if _, err := os.Stat(script); err != nil {
-		t.Skipf("no %s: %v", script, err)
-	}
-	if exec.Command("/usr/bin/python3", "-c", "import numpy").Run() != nil {
-		t.Skip("no python3 with numpy")
-	}
+	script := testenv.NumPyALS(t)
+	python := testenv.Python(t, "numpy")
 	dir := t.TempDir()
 	writeTSV(t, filepath.Join(dir, "train.tsv"), train)
 	writeTSV(t, filepath.Join(dir, "test.tsv"), test)
-	out, err := exec.Command("/usr/bin/python3", script, filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.tsv"),
+	out, err := exec.Command(python, script, filepath.Join(dir, "train.tsv"), filepath.Join(dir, "test.tsv"),
 		"--rank", "10", "--reg", "0.05", "--iters", "15", "--seed", "42").CombinedOutput()
 	if err != nil {
 		t.Fatalf("numpy_als.py: %v\n%s", err, out)
@@ -212,7 +180,7 @@ func TestML100KSparkEquivalent(t *testing.T) {
 // report) must reach test RMSE ≤ 0.925 on the same split (plain ALS-WR in
 // the NumPy reference reaches ≈ 0.921; LibMF 0.929, Surprise SVD 0.939).
 func TestML100KBestExplicit(t *testing.T) {
-	all := loadML100K(t)
+	all := testenv.ML100KTable(t)
 	train, test := randomSplit(all, 42)
 	for _, p := range bestExplicit {
 		m, err := Fit(context.Background(), train, p)
@@ -239,7 +207,7 @@ var bestExplicit = []Params{
 // seed 42; rank unseen items; k = 10) must reach NDCG@10 ≥ 0.46 and
 // precision@10 ≥ 0.40 (BPR 0.442/0.388, BiVAE 0.475/0.412).
 func TestML100KImplicit(t *testing.T) {
-	all := loadML100K(t)
+	all := testenv.ML100KTable(t)
 	train, test := stratifiedByItem(all, 42)
 	for _, p := range bestImplicit {
 		var last Iteration

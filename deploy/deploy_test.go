@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/recs-dev/recs/cli"
+	"github.com/recs-dev/recs/internal/testenv"
 )
 
 type object struct {
@@ -112,11 +113,10 @@ func checkArgs(t *testing.T, file string, args []string) {
 }
 
 // TestStaticBinary builds recs as the Dockerfile does and checks that the
-// result needs no dynamic loader (distroless/static has none).
+// result needs no dynamic loader (distroless/static has none). Under `make
+// test` it checks the binary `make build` made with the Dockerfile's
+// command ($RECS_BIN) instead of building another.
 func TestStaticBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
 	df, err := os.ReadFile("../Dockerfile")
 	if err != nil {
 		t.Fatal(err)
@@ -124,11 +124,17 @@ func TestStaticBinary(t *testing.T) {
 	if !bytes.Contains(df, []byte("CGO_ENABLED=0")) || !bytes.Contains(df, []byte("distroless/static")) {
 		t.Fatal("Dockerfile no longer builds with CGO_ENABLED=0 onto distroless/static")
 	}
-	out := filepath.Join(t.TempDir(), "recs")
-	cmd := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-o", out, "../cmd/recs")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+	out := testenv.RecsBinary(t)
+	if out == "" {
+		if testing.Short() {
+			t.Skip("builds the binary (set RECS_BIN to check a built one)")
+		}
+		out = filepath.Join(t.TempDir(), "recs")
+		cmd := exec.CommandContext(context.Background(), "go", "build", "-trimpath", "-o", out, "../cmd/recs")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, b)
+		}
 	}
 	f, err := elf.Open(out)
 	if err != nil {

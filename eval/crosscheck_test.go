@@ -15,6 +15,7 @@ import (
 
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/ingest"
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/split"
 	"github.com/recs-dev/recs/topk"
@@ -27,24 +28,10 @@ import (
 
 const crosscheckScript = "../testdata/eval/crosscheck.py"
 
-func python(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"/usr/bin/python3", "python3"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("python3 is required in CI for the metric cross-check")
-	}
-	t.Skip("python3 not found")
-	return ""
-}
-
 // runCrosscheck runs the script and returns its metrics.
 func runCrosscheck(t *testing.T, args ...string) map[string]float64 {
 	t.Helper()
-	cmd := exec.Command(python(t), append([]string{crosscheckScript}, args...)...)
+	cmd := exec.Command(testenv.Python(t), append([]string{crosscheckScript}, args...)...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -226,19 +213,13 @@ func TestCrosscheckRandom(t *testing.T) {
 	}
 }
 
-// TestCrosscheckML100K (RECS_ML100K=path/to/u.data): the Recommenders
+// TestCrosscheckML100K (u.data from internal/testenv): the Recommenders
 // protocol (stratified 75/25 by item, seed 42) and the setting of the Spark
 // ALS row of the Recommenders README's comparison table (rank 10, reg
 // 0.05, 15 iterations, explicit), evaluated by
 // recs and by the script over the full score matrix and the top-k file.
 func TestCrosscheckML100K(t *testing.T) {
-	path := os.Getenv("RECS_ML100K")
-	if path == "" {
-		t.Skip("RECS_ML100K not set")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("RECS_ML100K: %v", err)
-	}
+	path := testenv.ML100K(t)
 	ctx := context.Background()
 	tab, err := ingest.LoadTable(ctx, path)
 	if err != nil {

@@ -3,19 +3,26 @@ package export
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
+// TestAIMDWindow runs the window on a clock that follows real time plus
+// jumps the test makes, so that what belongs to one throttle episode is
+// decided by the test, not by how fast the machine runs it.
 func TestAIMDWindow(t *testing.T) {
 	ctx := context.Background()
 	a := newAIMD(1, 8, 8)
+	var off atomic.Int64
+	a.now = func() time.Time { return time.Now().Add(time.Duration(off.Load())) }
+	jump := func(d time.Duration) { off.Add(int64(d)) }
 	for range 8 {
 		if err := a.acquire(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The window is full: a ninth request waits.
+	// The window is full: a ninth request waits (nothing frees a slot).
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	if err := a.acquire(short); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("acquire on a full window: %v, want a timeout", err)
@@ -23,21 +30,25 @@ func TestAIMDWindow(t *testing.T) {
 	cancel()
 
 	// A 429 halves the window and pauses everyone for the retry-after; more
-	// 429s of the same episode do not halve it again.
-	a.throttled(60 * time.Millisecond)
-	a.throttled(60 * time.Millisecond)
+	// 429s of the same episode (within the retry-after) do not halve it
+	// again.
+	a.throttled(time.Minute)
+	a.throttled(time.Minute)
 	if w := a.window(); w != 4 {
 		t.Errorf("window after a throttle episode = %d, want 8/2 = 4", w)
 	}
 	for range 6 {
 		a.failed()
 	} // nothing in flight now
-	start := time.Now()
+	a.mu.Lock()
+	pause := a.pauseUntil
+	a.mu.Unlock()
+	jump(time.Minute - 50*time.Millisecond) // 50 ms of the pause left
 	if err := a.acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(start); waited < 50*time.Millisecond {
-		t.Errorf("acquire during a 60 ms pause returned after %v", waited)
+	if now := a.now(); now.Before(pause) {
+		t.Errorf("acquire returned %v before the pause ended", pause.Sub(now))
 	}
 	// Additive increase: each success adds 1/window, so from 4 the window
 	// runs 4.25, 4.485, 4.708, 4.921, 5.124 (l ← l + 1/l): the fifth
@@ -66,7 +77,7 @@ func TestAIMDWindow(t *testing.T) {
 	for range 10 {
 		a.acquire(ctx)
 		a.throttled(0)
-		time.Sleep(11 * time.Millisecond) // a new episode each time
+		jump(11 * time.Millisecond) // past the 10 ms minimum episode: a new one each time
 	}
 	if w := a.window(); w != 1 {
 		t.Errorf("window after many throttles = %d, want the min 1", w)

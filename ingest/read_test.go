@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -426,13 +427,7 @@ func TestContextCancel(t *testing.T) {
 // TestMovieLens100k checks the real file: 100,000 ratings by 943 users of
 // 1,682 items (the counts GroupLens publishes in the ml-100k README).
 func TestMovieLens100k(t *testing.T) {
-	p := os.Getenv("RECS_ML100K")
-	if p == "" {
-		t.Skip("RECS_ML100K not set (path to ml-100k/u.data)")
-	}
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("RECS_ML100K: %v", err)
-	}
+	p := testenv.ML100K(t)
 	tab, rep, err := Read(context.Background(), []string{p}, Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/data/azcosmos"
@@ -123,13 +125,18 @@ func readBlobManifest(t *testing.T, cc *container.Client, name string) *export.M
 	return m
 }
 
+var blobSeq atomic.Int64
+
 // TestTrainFromBlob reads the ratings from a Blob URL (Azurite), as the
 // nightly CronJob does, and records the source in the manifest.
 func TestTrainFromBlob(t *testing.T) {
 	emu := emulator.Azurite(t)
 	t.Setenv(azure.EnvAccountKey, emu.Key)
-	url := emu.ServiceURL + "/ratings/daily/ratings.csv"
-	cc, _, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/ratings"}.FromEnv())
+	// A container of its own per run: the emulator outlives one run of
+	// the test under -count.
+	cont := fmt.Sprintf("ratings%d", blobSeq.Add(1))
+	url := emu.ServiceURL + "/" + cont + "/daily/ratings.csv"
+	cc, _, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/" + cont}.FromEnv())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,63 +1,39 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"math/rand/v2"
 	"os"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/eval"
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 	"github.com/recs-dev/recs/topk"
 	"github.com/recs-dev/recs/toplist"
 )
 
-// loadML100K reads u.data from $RECS_ML100K (the file or its directory) and
-// splits it 75/25 at random with a fixed seed; the test is skipped when the
-// variable is unset or the file is absent.
+// loadML100K splits MovieLens 100k (internal/testenv) 75/25 at random:
+// the rows in file order, shuffled by PCG(42, 42), the first 75% train.
 func loadML100K(t *testing.T) (train, test *ratings.Table) {
 	t.Helper()
-	path := os.Getenv("RECS_ML100K")
-	if path == "" {
-		t.Skip("RECS_ML100K not set")
-	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		path += "/u.data"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("ML-100k not available: %v", err)
-	}
-	defer f.Close()
-	type row struct {
-		u, i string
-		r    float32
-	}
-	var rows []row
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		r, err := strconv.ParseFloat(fs[2], 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows = append(rows, row{fs[0], fs[1], float32(r)})
+	all := testenv.ML100KTable(t)
+	rows := make([]int, all.Len())
+	for j := range rows {
+		rows[j] = j
 	}
 	rng := rand.New(rand.NewPCG(42, 42))
 	rng.Shuffle(len(rows), func(a, b int) { rows[a], rows[b] = rows[b], rows[a] })
 	cut := len(rows) * 3 / 4
 	tb, vb := ratings.NewBuilder(false), ratings.NewBuilder(false)
 	for j, r := range rows {
-		if j < cut {
-			tb.Add(r.u, r.i, r.r, 0)
-		} else {
-			vb.Add(r.u, r.i, r.r, 0)
+		b := tb
+		if j >= cut {
+			b = vb
 		}
+		b.Add(all.UserIDs[all.Users[r]], all.ItemIDs[all.Items[r]], all.Ratings[r], 0)
 	}
 	return tb.Table(), vb.Table()
 }

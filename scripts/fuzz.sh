@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz target in the module briefly (default 3s each): enough
 # to replay the seed corpus and explore a little. Usage: fuzz.sh [FUZZTIME]
+# With FUZZ_JSON=file, each run's `go test -json` output is appended there
+# (scripts/test.sh counts them with the other tests) instead of printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-3s}
-found=0
+found=0 failed=0
 while IFS= read -r file; do
 	pkg=./$(dirname "$file")
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
 		found=$((found+1))
 		echo "fuzz $pkg $target ($fuzztime)"
-		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg"
+		if [ -n "${FUZZ_JSON:-}" ]; then
+			go test -json -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >>"$FUZZ_JSON" || failed=$((failed+1))
+		else
+			go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" || failed=$((failed+1))
+		fi
 	done
 done < <(git ls-files '*_test.go' 2>/dev/null | xargs grep -l '^func Fuzz' 2>/dev/null || true)
-echo "fuzz: $found targets"
+echo "fuzz: $found targets, $failed failed"
+[ "$failed" -eq 0 ]

@@ -140,6 +140,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	go rl.Run(ctx)
 
 	var requests, failures atomic.Int64
+	var served [swaps + 1]atomic.Int64 // responses by generation
 	var firstFailure atomic.Value
 	fail := func(format string, args ...any) {
 		if failures.Add(1) == 1 {
@@ -156,10 +157,11 @@ func TestReloadUnderLoad(t *testing.T) {
 			fail("bad JSON %s: %v", body, err)
 			return -1
 		}
-		if _, err := fmt.Sscanf(r.Model, "gen-%d", &gen); err != nil || len(r.Items) == 0 {
+		if _, err := fmt.Sscanf(r.Model, "gen-%d", &gen); err != nil || len(r.Items) == 0 || gen < 0 || gen > swaps {
 			fail("bad response %s", body)
 			return -1
 		}
+		served[gen].Add(1)
 		for _, it := range r.Items {
 			if !strings.HasPrefix(it.ID, fmt.Sprintf("g%d-", gen)) {
 				fail("mixed response: model %s item %s", r.Model, it.ID)
@@ -233,7 +235,13 @@ func TestReloadUnderLoad(t *testing.T) {
 		case <-time.After(20 * time.Second):
 			t.Fatalf("swap %d: no reload within 20s", i)
 		}
-		time.Sleep(20 * time.Millisecond) // let requests run against this generation
+		// Let requests run against this generation: wait until clients
+		// have been answered from it (counted, not timed).
+		for give := time.Now().Add(20 * time.Second); served[i].Load() < 5; time.Sleep(time.Millisecond) {
+			if time.Now().After(give) {
+				t.Fatalf("generation %d: %d responses within 20s", i, served[i].Load())
+			}
+		}
 	}
 	close(stop)
 	wg.Wait()
@@ -244,7 +252,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Errorf("serving %s after %d swaps", got, swaps)
 	}
 	t.Logf("%d requests, %d swaps, no failures", requests.Load(), swaps)
-	if requests.Load() < 100 {
+	if requests.Load() < 5*swaps {
 		t.Errorf("only %d requests ran during the swaps", requests.Load())
 	}
 }

@@ -59,14 +59,22 @@ func TestGracefulShutdown(t *testing.T) {
 
 	cancel()
 	waitFor(t, func() bool { return !srv.Ready() })
+	// The listener closes soon after (how soon depends on the scheduler:
+	// wait for it), while the request is still in flight.
+	waitFor(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
 	select {
 	case err := <-done:
 		t.Fatalf("Serve returned %v with a request in flight", err)
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
-	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-		c.Close()
-		t.Error("the listener still accepts connections during the shutdown")
+	if srv.InFlight() != 1 {
+		t.Fatalf("%d requests in flight during the shutdown, want the one", srv.InFlight())
 	}
 
 	if _, err := io.WriteString(conn, body[10:]); err != nil {
@@ -110,8 +118,10 @@ func TestShutdownTimeout(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "still running") {
 			t.Errorf("Serve: %v, want a forced-close error", err)
 		}
-		if d := time.Since(start); d < 300*time.Millisecond || d > 5*time.Second {
-			t.Errorf("Serve returned after %v, want about the 300ms timeout", d)
+		// The drain timeout is a timer: it never fires early. (An upper
+		// bound would measure the machine; the 10 s below is liveness.)
+		if d := time.Since(start); d < 300*time.Millisecond {
+			t.Errorf("Serve returned after %v, before the 300ms drain timeout", d)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after the shutdown timeout")
@@ -129,14 +139,12 @@ func TestSlowHeadersTimeOut(t *testing.T) {
 	}
 	defer conn.Close()
 	io.WriteString(conn, "GET /healthz HTTP/1.1\r\nHost: x\r\n")
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	start := time.Now()
+	// Liveness only: closed at all within 10 s (TestGuardExpiry checks the
+	// limit itself).
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	_, err = io.ReadAll(conn)
 	if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("the server kept the half-sent request open for 5s")
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("closed after %v", d)
+		t.Fatal("the server kept the half-sent request open for 10s")
 	}
 }
 

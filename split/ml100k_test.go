@@ -1,44 +1,11 @@
 package split
 
 import (
-	"bufio"
-	"os"
 	"strconv"
-	"strings"
 	"testing"
 
-	"github.com/recs-dev/recs/ratings"
+	"github.com/recs-dev/recs/internal/testenv"
 )
-
-// loadML100K reads MovieLens 100k's u.data from $RECS_ML100K (the file or
-// its directory), skipping the test when it is not there.
-func loadML100K(t *testing.T) *ratings.Table {
-	t.Helper()
-	path := os.Getenv("RECS_ML100K")
-	if path == "" {
-		t.Skip("RECS_ML100K not set")
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path += "/u.data"
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Skipf("RECS_ML100K: %v", err)
-	}
-	defer f.Close()
-	b := ratings.NewBuilder(true)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fs := strings.Split(sc.Text(), "\t")
-		r, _ := strconv.ParseFloat(fs[2], 32)
-		ts, _ := strconv.ParseInt(fs[3], 10, 64)
-		b.Add(fs[0], fs[1], float32(r), ts)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Table()
-}
 
 // TestML100KChrono compares the chronological split of MovieLens 100k with
 // pandas running Recommenders' rule with a stable time sort (the script
@@ -46,7 +13,7 @@ func loadML100K(t *testing.T) *ratings.Table {
 // python3-pandas 1.5.3): sizes, cold-start counts and a checksum of the
 // test rows, Σ(user·100003 + item), which pins the exact set of test rows.
 func TestML100KChrono(t *testing.T) {
-	tab := loadML100K(t)
+	tab := testenv.ML100KTable(t)
 	tests := []struct {
 		by                          By
 		train, test                 int

@@ -2,8 +2,6 @@ package tune
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/eval"
 	"github.com/recs-dev/recs/ingest"
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/split"
 )
 
@@ -22,19 +21,9 @@ import (
 // and evaluated on the test split. The bar, NDCG@10 ≥ 0.47, is the level of
 // the best models of the Recommenders comparison table on this protocol
 // (BiVAE 0.475, BPR 0.442: recommenders-team/recommenders, README,
-// "Algorithm Comparison"). Skipped unless $RECS_ML100K names u.data (or
-// its directory).
+// "Algorithm Comparison"). The data comes from internal/testenv.
 func TestML100kQuality(t *testing.T) {
-	path := os.Getenv("RECS_ML100K")
-	if path == "" {
-		t.Skip("RECS_ML100K not set")
-	}
-	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
-		path = filepath.Join(path, "u.data")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("RECS_ML100K: %v", err)
-	}
+	path := testenv.ML100K(t)
 	if testing.Short() {
 		t.Skip("a 100-trial search: not in -short")
 	}

@@ -11,6 +11,6 @@
 //
 // When the emulators are not installed (testdata/emulators/node_modules is
 // missing, or node is not on PATH) the test is skipped, unless the CI
-// environment variable is non-empty, in which case it fails: CI never
-// passes silently without the emulators.
+// environment variable is set (testenv.InCI), in which case it fails: CI
+// never passes silently without the emulators.
 package emulator

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# make test: every check, in one command, on what `make test-deps
+# emulator-deps build` prepared. Runs each step even when an earlier one
+# failed, and ends with one line counting tests: `N passed, N failed`.
+#
+#   lint   go vet and gofmt (counted as two tests)
+#   go     go test -race over every package, packages in parallel (-p);
+#          the end-to-end scripts (cli) and the static-binary check
+#          (deploy) use bin/recs, built once, through $RECS_BIN. The
+#          MovieLens 100k quality tests (names with ML100K) run in a second
+#          go test without -race, beside the first: they are long numeric
+#          runs (a 100-trial search, rank-64 fits) of code whose concurrency
+#          the race-enabled tests already cover on small data, and the race
+#          detector made them 5-10x slower (4.5 of the 7 CPU-minutes).
+#   fuzz   every fuzz target for $FUZZTIME (default 3s)
+#   arm64  the als and topk tests for GOARCH=arm64 under user-mode QEMU
+#          (the NEON kernels against the gonum/portable ones;
+#          scripts/test-arm64.sh installs qemu-user when missing)
+#
+# Results (`go test -json`) are kept in $TESTOUT (default .test-results/).
+# Missing test inputs (MovieLens 100k, numpy_als.py beside the module;
+# internal/testenv finds them) skip with the reason, or fail when CI is set.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${TESTOUT:-.test-results}
+fuzztime=${FUZZTIME:-3s}
+jobs=${TEST_P:-3}
+rm -rf "$out" && mkdir -p "$out"
+start=$(date +%s)
+elapsed() { echo "$(( $(date +%s) - start ))s"; }
+
+go build -o "$out/testsum" ./scripts/testsum || exit 1
+export RECS_BIN=$PWD/bin/recs
+[ -x "$RECS_BIN" ] || { echo "test.sh: no $RECS_BIN (run make build)"; exit 1; }
+
+# A step that is not `go test` records its outcome as one test event.
+record() { # name status
+	local action=pass
+	[ "$2" -eq 0 ] || action=fail
+	printf '{"Action":"%s","Package":"lint","Test":"%s"}\n' "$action" "$1" >>"$out/lint.json"
+}
+
+echo "== lint ($(elapsed))"
+go vet ./...
+record "go vet" $?
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './testdata/*'))
+[ -z "$unformatted" ] || printf 'gofmt would change:\n%s\n' "$unformatted"
+record gofmt "$([ -z "$unformatted" ]; echo $?)"
+
+quality='ML100K|ML100k'
+echo "== go test -race -p $jobs ./..., and beside it go test -run '$quality' ($(elapsed))"
+CGO_ENABLED=1 go test -race -count=1 -p "$jobs" -timeout 20m -skip "$quality" -json ./... |
+	tee "$out/go.json" | "$out/testsum" -tally=false &
+qpkgs=$(git grep -l -E "^func Test[A-Za-z0-9_]*($quality)" -- '*_test.go' | xargs -n1 dirname | sort -u | sed 's|^|./|')
+go test -count=1 -p 1 -timeout 20m -run "$quality" -json $qpkgs |
+	tee "$out/quality.json" | "$out/testsum" -tally=false &
+wait
+
+echo "== fuzz, $fuzztime per target ($(elapsed))"
+FUZZ_JSON=$out/fuzz.json ./scripts/fuzz.sh "$fuzztime"
+
+# Further suites add their `go test -json` output to $out/*.json here.
+echo "== arm64 (NEON) kernels under QEMU: als, topk ($(elapsed))"
+./scripts/test-arm64.sh -json > "$out/arm64.json"
+rc=$?
+if [ $rc -ne 0 ] && ! grep -q '"Action":"fail"' "$out/arm64.json"; then
+	# It failed before any test ran (no QEMU in CI): one failed test.
+	printf '{"Action":"fail","Package":"arm64","Test":"test-arm64"}\n' >>"$out/arm64.json"
+fi
+
+echo "== summary ($(elapsed) in all)"
+"$out/testsum" -progress=false -slow 10 "$out"/*.json
