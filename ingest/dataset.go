@@ -82,7 +82,7 @@ func openLocalDataset(p string) (*dataset, error) {
 	case root == "":
 		root = "."
 	}
-	pattern := strings.Join(elems[k:], "/")
+	pattern := strings.TrimRight(strings.Join(elems[k:], "/"), "/")
 	if _, err := path.Match(pattern, ""); err != nil {
 		return nil, errs.Inputf(p, 0, "bad glob pattern: %v", err)
 	}
@@ -114,7 +114,7 @@ func openBlobDataset(ctx context.Context, u string, o BlobOptions) (*dataset, er
 		for k < len(elems) && !hasGlobMeta(elems[k]) {
 			k++
 		}
-		p, pattern = strings.Join(elems[:k], "/")+"/", strings.Join(elems[k:], "/")
+		p, pattern = strings.Join(elems[:k], "/")+"/", strings.TrimRight(strings.Join(elems[k:], "/"), "/")
 		if _, err := path.Match(pattern, ""); err != nil {
 			return nil, errs.Inputf(base, 0, "bad glob pattern: %v", err)
 		}
