@@ -77,7 +77,7 @@ func WriteParquet(w io.Writer, t *Table) error {
 	fields := []arrow.Field{
 		{Name: "user", Type: idType(userInts)},
 		{Name: "item", Type: idType(itemInts)},
-		{Name: "rating", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.PrimitiveTypes.Float32}},
+		{Name: "rating", Type: arrow.PrimitiveTypes.Float32},
 	}
 	if t.HasTimes() {
 		fields = append(fields, arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64})
@@ -114,7 +114,6 @@ func WriteParquet(w io.Writer, t *Table) error {
 	}
 	users := newDictChunker(t.UserIDs, userInts)
 	items := newDictChunker(t.ItemIDs, itemInts)
-	var rates floatDict
 	n := t.Len()
 	cols := make([]arrow.Array, len(fields))
 	release := func() {
@@ -131,7 +130,8 @@ func WriteParquet(w io.Writer, t *Table) error {
 		hi := min(lo+rowGroupRows, n)
 		cols[0] = users.chunk(t.Users[lo:hi], fields[0].Type)
 		cols[1] = items.chunk(t.Items[lo:hi], fields[1].Type)
-		cols[2] = rates.chunk(t.Ratings[lo:hi], fields[2].Type)
+		cols[2] = array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, hi-lo,
+			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(t.Ratings[lo:hi]))}, nil, 0, 0))
 		if t.HasTimes() {
 			cols[3] = array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, hi-lo,
 				[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(t.Times[lo:hi]))}, nil, 0, 0))
@@ -169,62 +169,6 @@ func WriteParquet(w io.Writer, t *Table) error {
 		return fmt.Errorf("ratings: parquet: %w", err)
 	}
 	return bw.Flush()
-}
-
-// floatDict turns ratings into an Arrow dictionary array of the distinct
-// values in order of first appearance — the dictionary the Parquet
-// writer would build itself by hashing every value, which costs more than
-// the rest of the column (ratings take a handful of values). Values are
-// told apart by their bits, as the writer's hash table does. A row group
-// with more than maxFloatDict distinct values is handed over as plain
-// float32: the writer then decides itself whether its dictionary grows too
-// large and falls back to plain encoding, as it always did.
-const maxFloatDict = 1 << 12
-
-type floatDict struct {
-	idx   []int32
-	bits  map[uint32]int32
-	order []float32
-}
-
-func (d *floatDict) chunk(vals []float32, dt arrow.DataType) arrow.Array {
-	if d.bits == nil {
-		d.bits = map[uint32]int32{}
-	}
-	clear(d.bits)
-	d.order = d.order[:0]
-	if cap(d.idx) < len(vals) {
-		d.idx = make([]int32, len(vals))
-	}
-	idx := d.idx[:len(vals)]
-	// A one-entry cache in front of the map: runs of equal ratings are
-	// common, and a map lookup per row would cost what hashing did.
-	lastBits, lastK := uint32(0), int32(-1)
-	for r, v := range vals {
-		b := math.Float32bits(v)
-		if b == lastBits && lastK >= 0 {
-			idx[r] = lastK
-			continue
-		}
-		k, ok := d.bits[b]
-		if !ok {
-			if len(d.order) == maxFloatDict {
-				return array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, len(vals),
-					[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(vals))}, nil, 0, 0))
-			}
-			k = int32(len(d.order))
-			d.bits[b] = k
-			d.order = append(d.order, v)
-		}
-		idx[r], lastBits, lastK = k, b, k
-	}
-	dict := array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, len(d.order),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(slices.Clone(d.order)))}, nil, 0, 0))
-	defer dict.Release()
-	indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(slices.Clone(idx)))}, nil, 0, 0))
-	defer indices.Release()
-	return array.NewDictionaryArray(dt, indices, dict)
 }
 
 // dictChunker turns a slice of dense indices into an Arrow dictionary
