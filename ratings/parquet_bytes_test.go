@@ -84,8 +84,11 @@ func writeParquetSerial(w io.Writer, t *Table) error {
 // writer, for integer and string ids, with and without timestamps, over
 // many row groups (and one that is not full), including ratings 0 and -0
 // (distinct bit patterns), a dictionary of many distinct ratings, and row
-// groups of many pages where the rating dictionary outgrows its page and
-// the writer falls back to plain encoding.
+// groups of many pages. When the rating dictionary outgrows its page and
+// the writer falls back to plain encoding, arrow-go itself does not write
+// the same bytes twice (the footer's encoding stats come from a map: one
+// serial run in 20 differed from the first, measured here), so that case
+// asserts the same content only.
 func TestWriteParquetBytes(t *testing.T) {
 	old := rowGroupRows
 	rowGroupRows = 1 << 12
@@ -131,7 +134,7 @@ func TestWriteParquetBytes(t *testing.T) {
 			if err := writeParquetSerial(&want, tab); err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+			if !bytes.Equal(got.Bytes(), want.Bytes()) && tc.name != "dictionary-fallback" {
 				k := 0
 				for k < min(got.Len(), want.Len()) && got.Bytes()[k] == want.Bytes()[k] {
 					k++
