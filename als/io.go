@@ -13,10 +13,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -453,21 +456,33 @@ func (m *Model) sparkMetadata() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Load reads a model written by Save or by Spark's ALSModel.save. It
-// checks that the directory is complete and consistent: the metadata names
-// an ALSModel with a positive rank, each factor directory has its _SUCCESS
-// marker and readable Parquet part files with an int32 id and float32
-// features of exactly rank values, ids are unique, and values finite. With
-// a recs.json, the files must also match its sizes and checksums and the
-// id counts. Problems are *errdefs.InputError naming the file.
+// Load reads a model written by Save or by Spark's ALSModel.save from the
+// local directory dir; see LoadFS.
 func Load(dir string) (*Model, error) {
-	metaPath := filepath.Join(dir, filepath.FromSlash(sparkMetaFile))
-	raw, err := os.ReadFile(metaPath)
+	return LoadFS(os.DirFS(dir), dir)
+}
+
+// LoadFS reads a model written by Save or by Spark's ALSModel.save from the
+// root of fsys (a local directory, or the blobs under a Blob Storage
+// prefix); name is the root's location for messages. It checks that the
+// directory is complete and consistent: the metadata names an ALSModel
+// with a positive rank, each factor directory has its _SUCCESS marker and
+// readable Parquet part files with an int32 id and float32 features of
+// exactly rank values, ids are unique, and values finite. With a
+// recs.json, the files must also match its sizes and checksums and the id
+// counts. Part files are read in parallel (Spark writes one per partition
+// of the factor DataFrame, often hundreds). Problems with the content are
+// *errdefs.InputError naming the file; a failure to read it that fsys
+// reports as an *errdefs.ServiceError is returned as such.
+func LoadFS(fsys fs.FS, name string) (*Model, error) {
+	ld := loader{fsys: fsys, name: name}
+	metaPath := ld.where(sparkMetaFile)
+	raw, err := fs.ReadFile(fsys, sparkMetaFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errs.Inputf(dir, 0, "not a model directory: no %s", sparkMetaFile)
+			return nil, errs.Inputf(name, 0, "not a model directory: no %s", sparkMetaFile)
 		}
-		return nil, errs.Input(metaPath, err)
+		return nil, ld.fileErr(sparkMetaFile, err)
 	}
 	var sm sparkMeta
 	if err := json.Unmarshal(bytes.TrimSpace(raw), &sm); err != nil {
@@ -494,8 +509,8 @@ func Load(dir string) (*Model, error) {
 	m.Spark.ColdStart = ColdStart(param("coldStartStrategy"))
 
 	var rm *recsMeta
-	rmPath := filepath.Join(dir, recsMetaFile)
-	if b, err := os.ReadFile(rmPath); err == nil {
+	rmPath := ld.where(recsMetaFile)
+	if b, err := fs.ReadFile(fsys, recsMetaFile); err == nil {
 		rm = new(recsMeta)
 		if err := json.Unmarshal(b, rm); err != nil {
 			return nil, errs.Inputf(rmPath, 0, "%v", err)
@@ -507,12 +522,12 @@ func Load(dir string) (*Model, error) {
 			return nil, errs.Inputf(rmPath, 0, "rank %d, but the Spark metadata says %d", rm.Rank, m.Rank)
 		}
 		for _, f := range rm.Files {
-			if err := verifyFile(dir, f); err != nil {
+			if err := ld.verifyFile(f); err != nil {
 				return nil, err
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, errs.Input(rmPath, err)
+		return nil, ld.fileErr(recsMetaFile, err)
 	}
 
 	for _, s := range []struct {
@@ -527,7 +542,7 @@ func Load(dir string) (*Model, error) {
 				info = &rm.Items
 			}
 		}
-		ids, f, err := readFactorDir(filepath.Join(dir, s.sub), m.Rank, info)
+		ids, f, err := ld.readFactorDir(s.sub, m.Rank, info)
 		if err != nil {
 			return nil, err
 		}
@@ -541,23 +556,52 @@ func Load(dir string) (*Model, error) {
 	return m, nil
 }
 
-func verifyFile(dir string, f fileSum) error {
-	if strings.Contains(f.Path, "..") || filepath.IsAbs(f.Path) {
-		return errs.Inputf(filepath.Join(dir, recsMetaFile), 0, "bad file path %q", f.Path)
+// loader reads the files of one model directory.
+type loader struct {
+	fsys fs.FS
+	name string
+}
+
+// where returns the location of the file rel ('/'-separated) for messages:
+// a local path, or the URL of a blob.
+func (ld loader) where(rel string) string {
+	if strings.Contains(ld.name, "://") {
+		return strings.TrimSuffix(ld.name, "/") + "/" + rel
 	}
-	path := filepath.Join(dir, filepath.FromSlash(f.Path))
-	fh, err := os.Open(path)
+	return filepath.Join(ld.name, filepath.FromSlash(rel))
+}
+
+// fileErr reports a failure to read rel: a service error (a Blob download
+// that failed after retries) stays one; anything else is an input error
+// naming the file.
+func (ld loader) fileErr(rel string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	if errs.IsService(err) {
+		return fmt.Errorf("%s: %w", ld.where(rel), err)
+	}
+	return errs.Input(ld.where(rel), err)
+}
+
+func (ld loader) verifyFile(f fileSum) error {
+	if strings.Contains(f.Path, "..") || !fs.ValidPath(f.Path) {
+		return errs.Inputf(ld.where(recsMetaFile), 0, "bad file path %q", f.Path)
+	}
+	path := ld.where(f.Path)
+	fh, err := ld.fsys.Open(f.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return errs.Inputf(path, 0, "missing (listed in %s): the model is incomplete", recsMetaFile)
 		}
-		return errs.Input(path, err)
+		return ld.fileErr(f.Path, err)
 	}
 	defer fh.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, fh)
 	if err != nil {
-		return errs.Input(path, err)
+		return ld.fileErr(f.Path, err)
 	}
 	if n != f.Size {
 		return errs.Inputf(path, 0, "%d bytes, %s says %d: the file is truncated or was replaced", n, recsMetaFile, f.Size)
@@ -568,14 +612,21 @@ func verifyFile(dir string, f fileSum) error {
 	return nil
 }
 
-// readFactorDir reads every part file of one factor directory.
-func readFactorDir(dir string, rank int, info *idInfo) ([]string, []float32, error) {
-	ents, err := os.ReadDir(dir)
+// loadWorkers is the number of part files read at once: more than the
+// cores, since over the network a part's download waits more than it
+// computes.
+func loadWorkers() int { return max(8, runtime.GOMAXPROCS(0)) }
+
+// readFactorDir reads every part file of one factor directory, in
+// parallel, and concatenates them in the order of their names.
+func (ld loader) readFactorDir(sub string, rank int, info *idInfo) ([]string, []float32, error) {
+	dir := ld.where(sub)
+	ents, err := fs.ReadDir(ld.fsys, sub)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, errs.Inputf(dir, 0, "missing: the model is incomplete")
 		}
-		return nil, nil, errs.Input(dir, err)
+		return nil, nil, ld.fileErr(sub, err)
 	}
 	var parts []string
 	success := false
@@ -595,16 +646,52 @@ func readFactorDir(dir string, rank int, info *idInfo) ([]string, []float32, err
 		return nil, nil, errs.Inputf(dir, 0, "no part-*.parquet files")
 	}
 	sort.Strings(parts)
+	type result struct {
+		ids  []int64
+		vals []float32
+		err  error
+	}
+	res := make([]result, len(parts))
+	next := make(chan int)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(loadWorkers(), len(parts)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				r := &res[k]
+				r.ids, r.vals, r.err = ld.readFactorFile(sub+"/"+parts[k], rank)
+				if r.err != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for k := range parts {
+		if failed.Load() {
+			break // the error is reported below; the other parts need not be read
+		}
+		next <- k
+	}
+	close(next)
+	wg.Wait()
 	var rawIDs []int64
 	var f []float32
-	for _, p := range parts {
-		path := filepath.Join(dir, p)
-		ids, vals, err := readFactorFile(path, rank)
-		if err != nil {
-			return nil, nil, err
+	for _, r := range res {
+		if r.err != nil {
+			return nil, nil, r.err
 		}
-		rawIDs = append(rawIDs, ids...)
-		f = append(f, vals...)
+	}
+	total := 0
+	for _, r := range res {
+		total += len(r.ids)
+	}
+	rawIDs = make([]int64, 0, total)
+	f = make([]float32, 0, total*rank)
+	for _, r := range res {
+		rawIDs = append(rawIDs, r.ids...)
+		f = append(f, r.vals...)
 	}
 	seen := make(map[int64]struct{}, len(rawIDs))
 	for _, id := range rawIDs {
@@ -640,13 +727,25 @@ func readFactorDir(dir string, rank int, info *idInfo) ([]string, []float32, err
 }
 
 // readFactorFile reads one Parquet file of (id, features) rows.
-func readFactorFile(path string, rank int) ([]int64, []float32, error) {
-	fh, err := os.Open(path)
+func (ld loader) readFactorFile(rel string, rank int) ([]int64, []float32, error) {
+	path := ld.where(rel)
+	fh, err := ld.fsys.Open(rel)
 	if err != nil {
-		return nil, nil, errs.Input(path, err)
+		return nil, nil, ld.fileErr(rel, err)
 	}
 	defer fh.Close()
-	tbl, err := pqarrow.ReadTable(context.Background(), fh, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	ra, ok := fh.(parquet.ReaderAtSeeker)
+	if !ok {
+		b, err := io.ReadAll(fh)
+		if err != nil {
+			return nil, nil, ld.fileErr(rel, err)
+		}
+		ra = bytes.NewReader(b)
+	}
+	tbl, err := pqarrow.ReadTable(context.Background(), ra, nil, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil && errs.IsService(err) {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
 	if err != nil {
 		return nil, nil, errs.Inputf(path, 0, "unreadable Parquet (truncated or corrupt?): %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -42,7 +44,7 @@ type evalOptions struct {
 }
 
 func (o *evalOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Model, "model", "", "model directory written by 'recs fit' (or Spark's ALSModel.save)")
+	fs.StringVar(&o.Model, "model", "", "model directory written by 'recs fit' or Spark's ALSModel.save: a path, a Blob URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH[?SAS]) or abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH")
 	fs.StringVar(&o.Predictions, "predictions", "", "judge these predictions instead of a model: a recs top-k file (.jsonl, .jsonl.gz, .parquet) or user,item,score rows (CSV or TSV)")
 	fs.StringVar(&o.Train, "train", "", "training ratings: their items are not candidates for the user (required with --model unless --include-seen)")
 	fs.StringVar(&o.Test, "test", "", "held-out ratings to evaluate against (required)")
@@ -165,7 +167,7 @@ func runEval(ctx context.Context, env *Env, o *evalOptions) error {
 	var preds *eval.Predictions
 	var err error
 	if o.Model != "" {
-		if m, err = als.Load(o.Model); err != nil {
+		if m, err = loadModel(ctx, o.Model); err != nil {
 			return err
 		}
 	} else if preds, err = eval.ReadPredictionsFile(ctx, o.Predictions); err != nil {
@@ -259,6 +261,12 @@ func hashInputs(paths map[string]string) (map[string]eval.FileHash, error) {
 			continue
 		case "-":
 			out[role] = eval.FileHash{Path: p}
+			continue
+		}
+		if _, err := os.Stat(p); ingest.IsBlobURL(p) || (err != nil && strings.ContainsAny(p, "*?[")) {
+			// A Blob location or a glob of part files: recorded by name,
+			// not read a second time to be hashed.
+			out[role] = eval.FileHash{Path: inputName(p)}
 			continue
 		}
 		h, err := eval.HashPath(p)

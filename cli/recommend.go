@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/topk"
@@ -33,7 +32,7 @@ type recommendOptions struct {
 }
 
 func (o *recommendOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Model, "model", "", "model directory written by 'recs fit' (or Spark's ALSModel.save)")
+	fs.StringVar(&o.Model, "model", "", "model directory written by 'recs fit' or Spark's ALSModel.save: a path, a Blob URL (https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH[?SAS]) or abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH")
 	fs.IntVarP(&o.K, "k", "k", 10, "items per user")
 	fs.StringVar(&o.Exclude, "exclude", "", "ratings (e.g. the training set) whose items are never recommended to the user who rated them")
 	fs.StringVar(&o.Users, "users", "", "file of user ids, one per line, to score instead of every user of the model")
@@ -111,7 +110,7 @@ type recommendResult struct {
 
 func runRecommend(ctx context.Context, env *Env, o *recommendOptions) error {
 	start := time.Now()
-	m, err := als.Load(o.Model)
+	m, err := loadModel(ctx, o.Model)
 	if err != nil {
 		return err
 	}

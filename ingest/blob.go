@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -38,8 +39,14 @@ type BlobOptions struct {
 // IsBlobURL reports whether s names a blob in Azure Blob Storage:
 // https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH (or a sovereign
 // cloud's blob.core.* host), or an Azurite emulator URL whose path starts
-// with its well-known account, http://127.0.0.1:10000/devstoreaccount1/….
+// with its well-known account, http://127.0.0.1:10000/devstoreaccount1/…,
+// or an ADLS Gen2 or WASB location (abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH,
+// wasbs://…), which is read through the account's Blob endpoint (see
+// azure.ADLSToBlobURL).
 func IsBlobURL(s string) bool {
+	if _, ok := azure.ADLSToBlobURL(s); ok {
+		return true
+	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
 		return false
@@ -72,6 +79,9 @@ func OpenBlob(ctx context.Context, loc string, opts BlobOptions) (rc io.ReadClos
 		blobName = strings.TrimPrefix(loc, "/")
 		name = opts.Container + "/" + blobName
 	} else {
+		if u, ok := azure.ADLSToBlobURL(loc); ok {
+			loc = u
+		}
 		l.URL = loc
 		name, _, _ = strings.Cut(loc, "?")
 	}
@@ -93,7 +103,7 @@ func OpenBlob(ctx context.Context, loc string, opts BlobOptions) (rc io.ReadClos
 	resp, err := cc.NewBlobClient(blobName).DownloadStream(ctx, nil)
 	if err != nil {
 		if bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound) {
-			return fail(fmt.Errorf("%s: no such blob", name))
+			return fail(fmt.Errorf("%s: %w", name, errNoBlob))
 		}
 		return fail(fmt.Errorf("%s: %w", name, err))
 	}
@@ -107,6 +117,10 @@ func OpenBlob(ctx context.Context, loc string, opts BlobOptions) (rc io.ReadClos
 	body := resp.NewRetryReader(ctx, &blob.RetryReaderOptions{MaxRetries: retries})
 	return &scrubReader{rc: body, name: name, secrets: secrets}, size, name, nil
 }
+
+// errNoBlob is the error of OpenBlob for a blob (or container) that does
+// not exist.
+var errNoBlob = errors.New("no such blob")
 
 // scrubReader turns read errors into service errors without secrets.
 type scrubReader struct {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -33,7 +34,7 @@ var ratingsMembers = []string{"ratings.csv", "ratings.dat", "u.data"}
 type source struct {
 	name    string    // for messages: the path, or "a.zip/member"
 	r       io.Reader // decompressed text; nil for Parquet
-	parquet string    // path of a Parquet file to read instead of r
+	ds      *dataset  // Parquet part files to read instead of r
 	size    int64     // bytes the progress total counts for this source
 	text    int64     // expected text bytes (0: unknown), to size columns
 	plain   bool      // a stream that is neither compressed nor an archive
@@ -84,7 +85,28 @@ func openSource(ctx context.Context, p string, o *Options, add counter) (*source
 		return openStream("-", stdin, add)
 	}
 	if IsBlobURL(p) {
-		rc, size, name, err := OpenBlob(ctx, p, o.Blob)
+		// A URL ending in '/' or with a glob is a dataset; otherwise it is
+		// a blob, or else the prefix of a dataset's blobs.
+		dataset := o.Blob.Container == "" && (strings.HasSuffix(stripQuery(p), "/") || hasGlobMeta(stripQuery(p)))
+		var rc io.ReadCloser
+		var size int64
+		var name string
+		var err error
+		if !dataset {
+			rc, size, name, err = OpenBlob(ctx, p, o.Blob)
+			dataset = errors.Is(err, errNoBlob) && o.Blob.Container == ""
+		}
+		if dataset {
+			ds, derr := openBlobDataset(ctx, p, o.Blob)
+			switch {
+			case derr != nil:
+				return nil, derr
+			case ds != nil:
+				return &source{name: ds.name, ds: ds, size: ds.size}, nil
+			case err == nil:
+				err = errs.Inputf(stripQuery(p), 0, "no blobs under this prefix")
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -99,6 +121,13 @@ func openSource(ctx context.Context, p string, o *Options, add counter) (*source
 			s.text = size
 		}
 		return s, nil
+	}
+	ds, err := openLocalDataset(p)
+	if err != nil {
+		return nil, err
+	}
+	if ds != nil {
+		return &source{name: p, ds: ds, size: ds.size}, nil
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -118,8 +147,9 @@ func openSource(ctx context.Context, p string, o *Options, add counter) (*source
 	head := magic[:n]
 	switch {
 	case bytes.HasPrefix(head, magicParquet):
-		f.Close()
-		return &source{name: p, parquet: p, size: st.Size()}, nil
+		ds := &dataset{name: p, fsys: fileFS{f}, where: func(string) string { return p },
+			parts: []datasetPart{{rel: "file", size: st.Size()}}, size: st.Size()}
+		return &source{name: p, ds: ds, size: st.Size(), closers: []io.Closer{f}}, nil
 	case bytes.HasPrefix(head, magicZip):
 		src, err := openZip(p, countReaderAt{f, add}, st.Size())
 		if err != nil {
@@ -146,7 +176,15 @@ func openStream(name string, r io.Reader, add counter) (*source, error) {
 	head, _ := br.Peek(4)
 	switch {
 	case bytes.HasPrefix(head, magicParquet):
-		return nil, errs.Input(name, errors.New("Parquet input must be a file, not a stream"))
+		// Parquet is read from its end: the stream is read into memory.
+		data, err := io.ReadAll(br)
+		if err != nil {
+			return nil, errs.Input(name, err)
+		}
+		r := bytes.NewReader(data)
+		ds := &dataset{name: name, fsys: fileFS{readerFile{r}}, where: func(string) string { return name },
+			parts: []datasetPart{{rel: "file", size: int64(len(data))}}, size: int64(len(data))}
+		return &source{name: name, ds: ds}, nil
 	case bytes.HasPrefix(head, magicZip):
 		data, err := io.ReadAll(br)
 		if err != nil {
@@ -212,3 +250,31 @@ func unwrapPathError(err error) error {
 	}
 	return err
 }
+
+// fileFS is an fs.FS of one open file, named "file" (a single Parquet
+// source read as a dataset of one part). Closing what Open returns does not
+// close the file.
+type fileFS struct{ f fs.File }
+
+func (s fileFS) Open(name string) (fs.File, error) {
+	if name != "file" {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return noClose{s.f}, nil
+}
+
+type noClose struct{ fs.File }
+
+func (noClose) Close() error { return nil }
+
+func (n noClose) ReadAt(p []byte, off int64) (int, error) { return n.File.(io.ReaderAt).ReadAt(p, off) }
+
+func (n noClose) Seek(off int64, whence int) (int64, error) {
+	return n.File.(io.Seeker).Seek(off, whence)
+}
+
+// readerFile is an fs.File over a *bytes.Reader.
+type readerFile struct{ *bytes.Reader }
+
+func (readerFile) Stat() (fs.FileInfo, error) { return nil, errors.New("no file information") }
+func (readerFile) Close() error               { return nil }

@@ -76,12 +76,12 @@ func Read(ctx context.Context, sources []string, opts Options) (*ratings.Table, 
 		}
 		var err error
 		switch {
-		case s.parquet != "" && opts.Format != FormatAuto && opts.Format != FormatParquet:
+		case s.ds != nil && opts.Format != FormatAuto && opts.Format != FormatParquet:
 			err = errs.Inputf(s.name, 0, "is a Parquet file, not %s", opts.Format)
-		case s.parquet == "" && opts.Format == FormatParquet:
+		case s.ds == nil && opts.Format == FormatParquet:
 			err = errs.Inputf(s.name, 0, "is not a Parquet file")
-		case s.parquet != "":
-			err = st.readParquet(s, add)
+		case s.ds != nil:
+			err = st.readDataset(ctx, s.ds, add)
 		default:
 			err = st.readText(ctx, s)
 		}
@@ -97,9 +97,6 @@ func Read(ctx context.Context, sources []string, opts Options) (*ratings.Table, 
 // ReadFrom reads one stream of text (plain, gzip or zip) named name in
 // messages. It is Read for data that is not in a file.
 func ReadFrom(ctx context.Context, name string, r io.Reader, opts Options) (*ratings.Table, *Report, error) {
-	if opts.Format == FormatParquet {
-		return nil, nil, errs.Input(name, errors.New("Parquet input must be a file, not a stream"))
-	}
 	if _, err := ParseDedupe(string(opts.Dedupe)); err != nil {
 		return nil, nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -113,7 +110,17 @@ func ReadFrom(ctx context.Context, name string, r io.Reader, opts Options) (*rat
 	}
 	defer s.close()
 	st := newState(&opts)
-	if err := st.readText(ctx, s); err != nil {
+	switch {
+	case s.ds != nil && opts.Format != FormatAuto && opts.Format != FormatParquet:
+		err = errs.Inputf(name, 0, "is a Parquet file, not %s", opts.Format)
+	case s.ds == nil && opts.Format == FormatParquet:
+		err = errs.Inputf(name, 0, "is not a Parquet file")
+	case s.ds != nil:
+		err = st.readDataset(ctx, s.ds, add)
+	default:
+		err = st.readText(ctx, s)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	return st.finish(ctx)
@@ -466,45 +473,6 @@ func mapIDs(dst []int32, raw []uint64, in *interner, strs []string, trans []int3
 		out[k] = t
 	}
 	return dst
-}
-
-// readParquet appends the rows of a Parquet source.
-func (st *state) readParquet(s *source, add counter) error {
-	t, err := ratings.ReadFile(s.parquet)
-	if err != nil {
-		return err
-	}
-	add(s.size)
-	if t.Len() == 0 {
-		return errs.Inputf(s.name, 0, "no ratings")
-	}
-	if err := st.setTimes(s.name, t.HasTimes()); err != nil {
-		return err
-	}
-	src := len(st.names)
-	st.names = append(st.names, s.name)
-	st.segs = append(st.segs, segment{row: int64(len(st.u)), src: src, line: 1})
-	remap := func(ids []string, in *interner) []int32 {
-		m := make([]int32, len(ids))
-		for k, id := range ids {
-			m[k] = in.id(id)
-		}
-		return m
-	}
-	um, im := remap(t.UserIDs, st.users), remap(t.ItemIDs, st.items)
-	n := len(st.u)
-	st.u = grow(st.u, n+t.Len())
-	st.i = grow(st.i, n+t.Len())
-	for r := range t.Len() {
-		st.u = append(st.u, um[t.Users[r]])
-		st.i = append(st.i, im[t.Items[r]])
-	}
-	st.ratings = append(st.ratings, t.Ratings...)
-	if t.HasTimes() {
-		st.times = append(st.times, t.Times...)
-	}
-	st.report.Sources = append(st.report.Sources, SourceReport{Name: s.name, Format: FormatParquet, Rows: int64(t.Len())})
-	return nil
 }
 
 // position returns the file and line of table row r (before dedupe).
