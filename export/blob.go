@@ -164,7 +164,7 @@ func (s *BlobSink) publish(ctx context.Context, meta toplist.Meta, src ListSourc
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
 	st.Manifest = m
-	st.Warnings = s.clean(ctx, prefix, gen, start, kept, keepLegacy)
+	st.Warnings = s.clean(ctx, prefix, gen, start, kept, retired(old, kept), keepLegacy)
 	return st, nil
 }
 
@@ -213,12 +213,13 @@ func (s *BlobSink) removeGeneration(prefix, gen string) {
 // clean deletes, after a manifest switch, the blobs of time-named
 // generations that sort before before (the own generation's name, or the
 // generationStamp of the publication's start) and are not kept, of
-// sharded generations that are not kept and abandoned (no blob written
-// since well before start), and the data blobs of a pre-generation
+// sharded generations that are not kept and either retired (named by the
+// replaced manifest) or abandoned (no blob written since well before
+// start), and the data blobs of a pre-generation
 // publication unless keepLegacy. Newer generations are left alone (a
 // publication that started later may be writing them). Failures do not
 // undo the publication: they are returned as warnings.
-func (s *BlobSink) clean(ctx context.Context, prefix, before string, start time.Time, kept []string, keepLegacy bool) []string {
+func (s *BlobSink) clean(ctx context.Context, prefix, before string, start time.Time, kept, retired []string, keepLegacy bool) []string {
 	var warn []string
 	remove := func(name string) {
 		if _, err := s.Container.NewBlobClient(name).Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
@@ -264,7 +265,7 @@ func (s *BlobSink) clean(ctx context.Context, prefix, before string, start time.
 		}
 	}
 	for _, g := range order {
-		if abandoned(newest[g], start) {
+		if slices.Contains(retired, g) || abandoned(newest[g], start) {
 			for _, name := range sharded[g] {
 				remove(name)
 			}

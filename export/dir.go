@@ -118,7 +118,7 @@ func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
 	st.Manifest = m
-	st.Warnings = cleanDir(dir, kept, keepLegacy, start)
+	st.Warnings = cleanDir(dir, kept, retired(old, kept), keepLegacy, start)
 	return st, nil
 }
 
@@ -142,11 +142,11 @@ func readDirManifest(path string) (*Manifest, error) {
 }
 
 // cleanDir deletes, after a manifest switch, the generation folders not in
-// kept (a sharded one only when abandoned: unwritten since well before
-// start), the data files of a pre-generation publication unless
+// kept (a sharded one only when the replaced manifest named it, in
+// retired, or when abandoned: unwritten since well before start), the data files of a pre-generation publication unless
 // keepLegacy, and temporary files left by killed publications. Failures do
 // not undo the publication: they are returned as warnings.
-func cleanDir(dir string, kept []string, keepLegacy bool, start time.Time) []string {
+func cleanDir(dir string, kept, retired []string, keepLegacy bool, start time.Time) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return []string{fmt.Sprintf("cleaning up old generations: %v", err)}
@@ -159,7 +159,8 @@ func cleanDir(dir string, kept []string, keepLegacy bool, start time.Time) []str
 		case isTimeGeneration(name):
 			remove = e.IsDir() && !slices.Contains(kept, name)
 		case isShardedGeneration(name):
-			remove = e.IsDir() && !slices.Contains(kept, name) && abandoned(newestWrite(filepath.Join(dir, name)), start)
+			remove = e.IsDir() && !slices.Contains(kept, name) &&
+				(slices.Contains(retired, name) || abandoned(newestWrite(filepath.Join(dir, name)), start))
 		case isLegacyDataName(name):
 			remove = !keepLegacy
 		case strings.HasPrefix(name, "."+ManifestName+".tmp-"):

@@ -85,6 +85,22 @@ func retain(gen string, old *Manifest, keep int) (kept []string, legacy bool) {
 	return kept, false
 }
 
+// retired returns the generations that old (nil: none) named and that are
+// not in kept: published ones that this publication rotated out, deleted
+// at once even if sharded and recently written.
+func retired(old *Manifest, kept []string) []string {
+	if old == nil {
+		return nil
+	}
+	var r []string
+	for _, g := range append([]string{old.Generation}, old.Generations...) {
+		if g != "" && !slices.Contains(kept, g) && !slices.Contains(r, g) {
+			r = append(r, g)
+		}
+	}
+	return r
+}
+
 // isLegacyDataName reports whether name is a data file of a publication
 // made before generations existed (toplist.* beside the manifest).
 func isLegacyDataName(name string) bool {

@@ -177,7 +177,7 @@ func (s *BlobSink) finalize(ctx context.Context, id string, n int, c *Counters, 
 	st := c.snapshot(start)
 	st.Bytes += verified
 	st.Manifest = m
-	st.Warnings = s.clean(ctx, prefix, generationStamp(start), start, kept, keepLegacy)
+	st.Warnings = s.clean(ctx, prefix, generationStamp(start), start, kept, retired(old, kept), keepLegacy)
 	if names, err := (blobStore{s, prefix}).list(ctx, gen); err == nil {
 		for _, name := range staleAttempts(m, names) {
 			if _, err := s.Container.NewBlobClient(prefix+name).Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {

@@ -142,7 +142,7 @@ func (s *DirSink) Finalize(ctx context.Context, id string, n int) (Stats, error)
 	st := c.snapshot(start)
 	st.Bytes += verified
 	st.Manifest = m
-	st.Warnings = cleanDir(dir, kept, keepLegacy, start)
+	st.Warnings = cleanDir(dir, kept, retired(old, kept), keepLegacy, start)
 	if names, err := (dirStore{dir}).list(ctx, gen); err == nil {
 		for _, name := range staleAttempts(m, names) {
 			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
