@@ -5,7 +5,7 @@ EMU_DIR   := testdata/emulators
 FUZZTIME  ?= 3s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-deps test-stress test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps clean
+.PHONY: all build test test-deps test-stress test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve bench-scale emulator-deps clean
 
 all: build
 
@@ -75,6 +75,11 @@ bench-export: build emulator-deps
 
 bench-serve: build
 	./scripts/bench-serve.sh
+
+# The one-machine envelope: recs fit memory and s/it at 1M..50M ratings (not
+# part of `make bench`: about 15 minutes and 1 GB of synthetic data).
+bench-scale: build
+	./scripts/bench-scale.sh
 
 clean:
 	rm -rf bin demo-out

@@ -59,6 +59,8 @@ type exportOptions struct {
 
 	JSON bool
 
+	exportShardOptions // --shard, --publication, --finalize, --wait: export_shard.go
+
 	formats []toplist.Format
 	shape   export.DocumentShape
 }
@@ -86,12 +88,13 @@ func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.Keep, "keep-generations", export.DefaultKeepGenerations, "publications kept in --dir / under the blob prefix, this one included; older ones are deleted after the manifest switch")
 
 	fs.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
+	o.exportShardOptions.addFlags(fs)
 }
 
 func newExportCmd(env *Env) *cobra.Command {
 	opts := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export TOPK --to cosmos|blob|dir",
+		Use:   "export TOPK --to cosmos|blob|dir [--shard I/N --publication ID] | export --finalize N --publication ID --to blob|dir",
 		Short: "Publish top-k lists to Cosmos DB, Blob Storage or a directory",
 		Long: `Export publishes a top-k file written by 'recs recommend' (.parquet, .jsonl or
 .jsonl.gz) where an API can read it. A nightly job can re-run it safely; it never
@@ -119,6 +122,22 @@ leaves half a result where a reader would take it for a whole one.
               files, synced, then manifest.json renamed over the old one; one
               export at a time per directory (a lock).
 
+Sharded publication (one job per shard, e.g. a Kubernetes Indexed Job):
+--shard I/N   publish only the lists of the users of shard I (FNV-1a 64 of the
+              user id mod N, as 'recs recommend --shard'; other lists in TOPK
+              are skipped and counted). Cosmos DB: those users' documents are
+              upserted (checkpoint TOPK.shard-I-of-N.checkpoint.json). Blob and
+              dir: the shard's data files and part record go into the pending
+              generation sharded-ID/ of --publication ID, which no manifest
+              names yet: readers do not see it.
+--finalize N  (no TOPK) check that all N parts of --publication ID exist and
+              that every file matches its part record (size, SHA-256), then
+              switch manifest.json to all of them at once (version 2: one file
+              per shard and format) and clean up as a publication does. A part
+              missing or not verifying: exit 4, nothing switched. --wait 30m
+              waits for missing parts first. Finalizing an id the manifest
+              already shows does nothing and succeeds (a retried job).
+
 Keys, connection strings and SAS tokens are never printed. A progress bar
 (documents/s, retries, ETA) shows on a terminal; a summary line goes to stdout.`,
 		Example: `  recs export top10.parquet --to dir --dir published/ --prefix 2024-05-01
@@ -126,10 +145,14 @@ Keys, connection strings and SAS tokens are never printed. A progress bar
   recs export top10.parquet --to cosmos --document-shape reference --container user_recommendations_als --ttl 172800
   recs export top10.parquet --to cosmos --resume        # after an interrupted run
   recs export top10.jsonl --to blob --blob-url "https://acct.blob.core.windows.net/recs/nightly?sv=..." --prefix 2024-05-01 --gzip
-  AZURE_STORAGE_CONNECTION_STRING=... recs export top10.parquet --to blob --blob-container recs --json`,
-		Args: cobra.ExactArgs(1),
+  AZURE_STORAGE_CONNECTION_STRING=... recs export top10.parquet --to blob --blob-container recs --json
+  recs export part.parquet --to blob --shard "$JOB_COMPLETION_INDEX/8" --publication "$JOB_NAME"
+  recs export --finalize 8 --publication "$JOB_NAME" --to blob --wait 30m`,
+		Args: cobra.RangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Input = args[0]
+			if len(args) == 1 {
+				opts.Input = args[0]
+			}
 			if err := opts.validate(cmd.Flags()); err != nil {
 				return err
 			}
@@ -141,11 +164,16 @@ Keys, connection strings and SAS tokens are never printed. A progress bar
 }
 
 func (o *exportOptions) validate(fs *pflag.FlagSet) error {
-	if o.Input == "" {
-		return usagef("TOPK must not be empty")
+	if err := o.validateShard(fs, o.Input, o.To); err != nil {
+		return err
 	}
-	if _, err := toplist.FormatOf(o.Input); err != nil {
-		return usagef("%v", err)
+	if o.Finalize == 0 {
+		if o.Input == "" {
+			return usagef("TOPK must not be empty")
+		}
+		if _, err := toplist.FormatOf(o.Input); err != nil {
+			return usagef("%v", err)
+		}
 	}
 	cosmosOnly := []string{"cosmos-endpoint", "database", "container", "document-shape", "ttl", "concurrency", "resume", "checkpoint"}
 	filesOnly := []string{"prefix", "formats", "gzip", "keep-generations"}
@@ -179,7 +207,7 @@ func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 			return usagef("--concurrency %d: want at least 1", o.Concurrency)
 		}
 		if o.Checkpoint == "" {
-			o.Checkpoint = o.Input + ".checkpoint.json"
+			o.Checkpoint = o.Input + o.checkpointSuffix()
 		}
 	case "blob":
 		allowed = append([]string{"blob-url", "blob-container", "max-retries", "request-timeout"}, filesOnly...)
@@ -256,9 +284,16 @@ type exportResult struct {
 	DocsPerS  float64          `json:"documentsPerSecond"`
 	MBPerS    float64          `json:"mbPerSecond"`
 	Manifest  *export.Manifest `json:"manifest,omitempty"`
+
+	Shard       string             `json:"shard,omitempty"`           // --shard I/N
+	OtherShards int64              `json:"otherShardLists,omitempty"` // lists of TOPK in other shards, skipped
+	Part        *export.PartRecord `json:"part,omitempty"`            // the part written (blob, dir)
 }
 
 func runExport(ctx context.Context, env *Env, o *exportOptions) error {
+	if o.Finalize > 0 {
+		return runFinalize(ctx, env, o)
+	}
 	rd, err := toplist.Open(o.Input)
 	if err != nil {
 		return err
@@ -269,6 +304,11 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 	if total < 0 {
 		total = countJSONLLists(o.Input)
 	}
+	var src export.ListSource = rd
+	shardSrc := &export.ShardSource{Src: rd, Shard: o.shard}
+	if !o.shard.IsZero() {
+		src, total = shardSrc, -1
+	}
 
 	live := new(export.Counters)
 	t := export.Target{To: o.To, Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats, KeepGenerations: o.Keep,
@@ -276,7 +316,8 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 		CosmosEndpoint: o.CosmosEndpoint, CosmosKey: os.Getenv(envCosmosKey),
 		Database: o.Database, Container: o.Container, Shape: o.shape, TTL: o.TTL,
 		Concurrency: o.Concurrency, MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout,
-		Checkpoint: o.Checkpoint, Resume: o.Resume, Progress: live, Log: env.Log}
+		Checkpoint: o.Checkpoint, Resume: o.Resume, Progress: live, Log: env.Log,
+		Shard: o.shard, Publication: o.Publication}
 	sink, target, err := t.Open()
 	if err != nil {
 		return usagef("%v", err)
@@ -284,7 +325,7 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 
 	env.Log.Info("export", "input", o.Input, "to", o.To, "target", target, "model", meta.Model, "lists", total)
 	stop := showExportProgress(env, o.To, total, live)
-	st, err := sink.Publish(ctx, meta, rd)
+	st, err := sink.Publish(ctx, meta, src)
 	stop()
 	for _, w := range st.Warnings {
 		env.Log.Warn(w)
@@ -302,7 +343,11 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 	}
 	res := exportResult{Input: o.Input, To: o.To, Target: target, Model: meta.Model, Documents: st.Documents,
 		Skipped: st.Skipped, Retries: st.Retries, Throttles: st.Throttles, Bytes: st.Bytes,
-		Seconds: st.Elapsed.Seconds(), DocsPerS: st.DocsPerSecond(), MBPerS: st.MBPerSecond(), Manifest: st.Manifest}
+		Seconds: st.Elapsed.Seconds(), DocsPerS: st.DocsPerSecond(), MBPerS: st.MBPerSecond(), Manifest: st.Manifest,
+		Shard: o.shard.String(), OtherShards: shardSrc.Skipped, Part: st.Part}
+	if !o.shard.IsZero() && st.Documents+st.Skipped == 0 && shardSrc.Skipped > 0 {
+		env.Log.Warn("no list of TOPK belongs to this shard: was it written for another --shard?", "shard", res.Shard, "otherShardLists", shardSrc.Skipped)
+	}
 	if o.JSON {
 		enc := json.NewEncoder(env.Out)
 		return enc.Encode(res)
@@ -310,6 +355,13 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 	fmt.Fprintf(env.Out, "exported %d lists of model %q to %s %s: %d written, %d skipped, %d retries, %d throttles, %.1f MB in %.1fs (%.0f docs/s, %.2f MB/s)\n",
 		st.Documents+st.Skipped, meta.Model, o.To, target, st.Documents, st.Skipped, st.Retries, st.Throttles,
 		float64(st.Bytes)/1e6, st.Elapsed.Seconds(), st.DocsPerSecond(), st.MBPerSecond())
+	if !o.shard.IsZero() {
+		fmt.Fprintf(env.Out, "shard %s: %d lists of other shards skipped", res.Shard, res.OtherShards)
+		if st.Part != nil {
+			fmt.Fprintf(env.Out, "; part written to publication %s (pending until 'recs export --finalize %d')", o.Publication, o.shard.Count)
+		}
+		fmt.Fprintln(env.Out)
+	}
 	return nil
 }
 

@@ -29,6 +29,9 @@ type recommendOptions struct {
 	Output  string
 	Threads int
 	JSON    bool
+	Shard   string
+
+	shard toplist.Shard
 }
 
 func (o *recommendOptions) addFlags(fs *pflag.FlagSet) {
@@ -39,6 +42,7 @@ func (o *recommendOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&o.Output, "output", "o", "", "top-k file to write: .parquet, .jsonl or .jsonl.gz")
 	fs.IntVar(&o.Threads, "threads", 0, "scoring goroutines (0: all cores); the lists do not depend on it")
 	fs.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
+	fs.StringVar(&o.Shard, "shard", "", "I/N: score only the users of shard I of N (FNV-1a 64 of the user id mod N; see 'recs export --help'), e.g. $JOB_COMPLETION_INDEX/4")
 }
 
 func newRecommendCmd(env *Env) *cobra.Command {
@@ -58,11 +62,19 @@ already rated is rarely wanted). --users limits the run to the listed users;
 ids the model does not know are skipped and counted. A list is shorter than k
 when fewer items remain.
 
+--shard I/N scores only the users whose shard is I: FNV-1a 64 of the user
+id's UTF-8 bytes, modulo N (a function of the id alone, the same on every
+platform and in every version). N runs with I = 0..N-1 (a Kubernetes Indexed
+Job) together write exactly the lists of one unsharded run, each list
+identical; 'recs export --shard' publishes them and 'recs export --finalize'
+joins them.
+
 The file is written under a temporary name and renamed when complete; its
 header carries the model id, k and the time. See 'recs export --help' for the
 file formats.`,
 		Example: `  recs recommend --model model/ --k 10 --exclude split/train.parquet -o top10.parquet
-  recs recommend --model model/ --users vip.txt -o vip.jsonl --json`,
+  recs recommend --model model/ --users vip.txt -o vip.jsonl --json
+  recs recommend --model model/ --shard "$JOB_COMPLETION_INDEX/8" -o part.parquet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.validate(); err != nil {
@@ -91,6 +103,12 @@ func (o *recommendOptions) validate() error {
 	if o.Threads < 0 {
 		return usagef("--threads %d: want 0 (all cores) or more", o.Threads)
 	}
+	if o.Shard != "" {
+		var err error
+		if o.shard, err = toplist.ParseShard(o.Shard); err != nil {
+			return usagef("--shard: %v", err)
+		}
+	}
 	return nil
 }
 
@@ -105,6 +123,7 @@ type recommendResult struct {
 	Unknown      int     `json:"unknownUsers"` // --users ids the model lacks
 	Duplicates   int     `json:"duplicateUsers"`
 	ExcludedRows int     `json:"excludedRatings"` // --exclude ratings matched to model users and items
+	Shard        string  `json:"shard,omitempty"` // --shard I/N
 	Seconds      float64 `json:"seconds"`
 }
 
@@ -147,6 +166,11 @@ func runRecommend(ctx context.Context, env *Env, o *recommendOptions) error {
 		if len(opts.Users) == 0 {
 			return errs.Inputf(o.Users, 0, "none of its %d users is known to the model", len(ids))
 		}
+	}
+	if !o.shard.IsZero() {
+		opts.Users = shardUsers(m.UserIDs, opts.Users, o.shard)
+		res.Shard = o.shard.String()
+		env.Log.Info("scoring one shard", "shard", res.Shard, "users", len(opts.Users), "of", len(m.UserIDs))
 	}
 	if o.Exclude != "" {
 		train, err := ingest.LoadTable(ctx, o.Exclude)
@@ -203,6 +227,27 @@ func runRecommend(ctx context.Context, env *Env, o *recommendOptions) error {
 		fmt.Fprintf(env.Out, "skipped %d users unknown to the model\n", res.Unknown)
 	}
 	return nil
+}
+
+// shardUsers returns the model user rows of shard s: of rows when it is
+// not nil (--users), else of every user, in the same order, never nil (an
+// empty shard scores nobody).
+func shardUsers(ids []string, rows []int32, s toplist.Shard) []int32 {
+	out := []int32{}
+	if rows == nil {
+		for u, id := range ids {
+			if s.Has(id) {
+				out = append(out, int32(u))
+			}
+		}
+		return out
+	}
+	for _, u := range rows {
+		if s.Has(ids[u]) {
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 // readUserIDs reads one user id per line; blank lines and lines starting

@@ -51,7 +51,8 @@ const exitCodeHelp = `EXIT STATUS
   1    any other failure
   2    usage error (bad flags or arguments)
   3    bad input data (the message names the file, line and problem)
-  4    an external service (Blob Storage, Cosmos DB, a download) failed after retries
+  4    an external service (Blob Storage, Cosmos DB, a download) failed after retries;
+       export --finalize: shard parts missing or not matching their records
   5    a metric regressed beyond its allowance (--baseline / recs compare)
   130  interrupted by SIGINT or SIGTERM (no partial output is left behind)
 `

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -29,15 +30,16 @@ type object struct {
 	Spec     yaml.Node
 }
 
-// containers returns every container's args in a parsed manifest
-// document, wherever the pod template sits (Deployment or CronJob).
+// containers returns every container's and init container's args in a
+// parsed manifest document, wherever the pod template sits (Deployment,
+// CronJob, Job).
 func containers(n *yaml.Node, out *[][]string) {
 	if n == nil {
 		return
 	}
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == "containers" {
+			if v := n.Content[i].Value; v == "containers" || v == "initContainers" {
 				var cs []struct {
 					Args []string
 				}
@@ -93,6 +95,77 @@ func TestManifestsParseAndUseRealFlags(t *testing.T) {
 		if !kinds[k] {
 			t.Errorf("no %s in the manifests", k)
 		}
+	}
+}
+
+// container is the part of a pod's container TestShardedJob reads.
+type container struct {
+	Args []string
+	Env  []struct {
+		Name, Value string
+		ValueFrom   struct {
+			FieldRef struct {
+				FieldPath string `yaml:"fieldPath"`
+			} `yaml:"fieldRef"`
+		} `yaml:"valueFrom"`
+	}
+}
+
+// TestShardedJob checks the Indexed Job example: completionMode Indexed,
+// each pod's --shard taken from its completion index over the Job's
+// completions, one --publication shared with the finalize Job, whose
+// --finalize is the same count.
+func TestShardedJob(t *testing.T) {
+	b, err := os.ReadFile("k8s/sharded-publish.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var indexed, finalize bool
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var o struct {
+			Kind     string
+			Metadata struct{ Name string }
+			Spec     struct {
+				CompletionMode string `yaml:"completionMode"`
+				Completions    int
+				Template       struct {
+					Spec struct {
+						Containers     []container `yaml:"containers"`
+						InitContainers []container `yaml:"initContainers"`
+					}
+				}
+			}
+		}
+		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		all := append(o.Spec.Template.Spec.InitContainers, o.Spec.Template.Spec.Containers...)
+		for _, c := range all {
+			args := strings.Join(c.Args, " ")
+			for _, e := range c.Env {
+				if e.Name == "SHARD" && e.ValueFrom.FieldRef.FieldPath != "metadata.annotations['batch.kubernetes.io/job-completion-index']" {
+					t.Errorf("SHARD comes from %q, not the completion index", e.ValueFrom.FieldRef.FieldPath)
+				}
+				if e.Name == "PUBLICATION" && e.Value == "" {
+					t.Error("PUBLICATION is empty")
+				}
+			}
+			switch {
+			case strings.Contains(args, "--shard="):
+				indexed = o.Spec.CompletionMode == "Indexed" && strings.Contains(args, "--shard=$(SHARD)/"+strconv.Itoa(o.Spec.Completions))
+				if !indexed {
+					t.Errorf("%s: %s is not one shard of %d per completion index", o.Metadata.Name, args, o.Spec.Completions)
+				}
+			case strings.Contains(args, "--finalize="):
+				finalize = strings.Contains(args, "--finalize=8") && strings.Contains(args, "--publication=$(PUBLICATION)")
+			}
+		}
+	}
+	if !indexed || !finalize {
+		t.Errorf("indexed shard job %v, finalize job %v", indexed, finalize)
 	}
 }
 

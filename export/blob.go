@@ -64,13 +64,25 @@ type BlobSink struct {
 	Counts   *azure.Counts
 	Secrets  []string  // removed from error messages (keys, SAS)
 	Progress *Counters // optional live counters
+
+	// Shard, when not zero, makes Publish write one shard's part of the
+	// sharded publication Publication instead of a whole publication (see
+	// Finalize and the package documentation).
+	Shard       toplist.Shard
+	Publication string
 }
 
 // Publish implements Sink.
 func (s *BlobSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource) (Stats, error) {
 	start := time.Now()
 	c := countersOr(s.Progress)
-	st, err := s.publish(ctx, meta, src, c, start)
+	var st Stats
+	var err error
+	if s.Shard.IsZero() {
+		st, err = s.publish(ctx, meta, src, c, start)
+	} else {
+		st, err = s.publishPart(ctx, meta, src, c, start)
+	}
 	if s.Counts != nil {
 		st.Retries, st.Throttles = s.Counts.Retries(), s.Counts.Throttles.Load()
 	}
@@ -118,7 +130,7 @@ func (s *BlobSink) publish(ctx context.Context, meta toplist.Meta, src ListSourc
 	pool := &sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
 	gen := newGenerationID(start)
 
-	m, err := writeFiles(ctx, meta, src, formats, gen, func(name string, f toplist.Format) (dest, error) {
+	m, err := writeFiles(ctx, meta, src, formats, gen, nil, func(name string, f toplist.Format) (dest, error) {
 		dctx, cancel := context.WithCancel(ctx)
 		d := &blockDest{ctx: dctx, cancel: cancel, bb: s.Container.NewBlockBlobClient(prefix + name),
 			blockSize: blockSize, sem: sem, pool: pool, runID: gen[len(gen)-6:], contentType: contentType(f)}
@@ -152,7 +164,7 @@ func (s *BlobSink) publish(ctx context.Context, meta toplist.Meta, src ListSourc
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
 	st.Manifest = m
-	st.Warnings = s.clean(ctx, prefix, gen, kept, keepLegacy)
+	st.Warnings = s.clean(ctx, prefix, gen, start, kept, retired(old, kept), keepLegacy)
 	return st, nil
 }
 
@@ -198,13 +210,28 @@ func (s *BlobSink) removeGeneration(prefix, gen string) {
 	}
 }
 
-// clean deletes, after a manifest switch, the blobs of generations older
-// than gen that are not kept, and the data blobs of a pre-generation
-// publication unless keepLegacy. Generations newer than gen are left
-// alone (a publication that started later may be writing them). Failures
-// do not undo the publication: they are returned as warnings.
-func (s *BlobSink) clean(ctx context.Context, prefix, gen string, kept []string, keepLegacy bool) []string {
+// clean deletes, after a manifest switch, the blobs of time-named
+// generations that sort before before (the own generation's name, or the
+// generationStamp of the publication's start) and are not kept, of
+// sharded generations that are not kept and either retired (named by the
+// replaced manifest) or abandoned (no blob written since well before
+// start), and the data blobs of a pre-generation
+// publication unless keepLegacy. Newer generations are left alone (a
+// publication that started later may be writing them). Failures do not
+// undo the publication: they are returned as warnings.
+func (s *BlobSink) clean(ctx context.Context, prefix, before string, start time.Time, kept, retired []string, keepLegacy bool) []string {
 	var warn []string
+	remove := func(name string) {
+		if _, err := s.Container.NewBlobClient(name).Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
+			warn = append(warn, fmt.Sprintf("cleaning up %s: %v", name, err))
+			return
+		}
+		crashPoint("removed " + strings.TrimPrefix(name, prefix))
+	}
+	// Sharded generations are judged whole, after the listing.
+	sharded := map[string][]string{}
+	newest := map[string]time.Time{}
+	var order []string
 	pager := s.Container.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: &prefix})
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
@@ -214,21 +241,34 @@ func (s *BlobSink) clean(ctx context.Context, prefix, gen string, kept []string,
 		for _, b := range page.Segment.BlobItems {
 			rest := strings.TrimPrefix(*b.Name, prefix)
 			g, _, inFolder := strings.Cut(rest, "/")
-			var remove bool
 			switch {
+			case inFolder && isShardedGeneration(g):
+				if slices.Contains(kept, g) {
+					continue
+				}
+				if _, seen := sharded[g]; !seen {
+					order = append(order, g)
+				}
+				sharded[g] = append(sharded[g], *b.Name)
+				if b.Properties != nil && b.Properties.LastModified != nil && b.Properties.LastModified.After(newest[g]) {
+					newest[g] = *b.Properties.LastModified
+				}
 			case inFolder:
-				remove = isGenerationID(g) && g < gen && !slices.Contains(kept, g)
+				if isTimeGeneration(g) && g < before && !slices.Contains(kept, g) {
+					remove(*b.Name)
+				}
 			default:
-				remove = isLegacyDataName(rest) && !keepLegacy
+				if isLegacyDataName(rest) && !keepLegacy {
+					remove(*b.Name)
+				}
 			}
-			if !remove {
-				continue
+		}
+	}
+	for _, g := range order {
+		if slices.Contains(retired, g) || abandoned(newest[g], start) {
+			for _, name := range sharded[g] {
+				remove(name)
 			}
-			if _, err := s.Container.NewBlobClient(*b.Name).Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {
-				warn = append(warn, fmt.Sprintf("cleaning up %s: %v", *b.Name, err))
-				continue
-			}
-			crashPoint("removed " + rest)
 		}
 	}
 	return warn

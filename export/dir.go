@@ -38,6 +38,12 @@ type DirSink struct {
 	// the new one included; 0: DefaultKeepGenerations.
 	KeepGenerations int
 	Progress        *Counters // optional live counters
+
+	// Shard, when not zero, makes Publish write one shard's part of the
+	// sharded publication Publication instead of a whole publication (see
+	// Finalize and the package documentation).
+	Shard       toplist.Shard
+	Publication string
 }
 
 // lockName is the lock file of a publication directory.
@@ -45,6 +51,9 @@ const lockName = ".recs-publish.lock"
 
 // Publish implements Sink.
 func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource) (Stats, error) {
+	if !s.Shard.IsZero() {
+		return s.publishPart(ctx, meta, src)
+	}
 	start := time.Now()
 	c := countersOr(s.Progress)
 	formats, err := checkFormats(s.Formats)
@@ -74,7 +83,7 @@ func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource
 	if err := os.Mkdir(genDir, 0o755); err != nil {
 		return Stats{}, err
 	}
-	m, err := writeFiles(ctx, meta, src, formats, gen, func(name string, _ toplist.Format) (dest, error) {
+	m, err := writeFiles(ctx, meta, src, formats, gen, nil, func(name string, _ toplist.Format) (dest, error) {
 		f, err := atomicfile.Create(filepath.Join(dir, filepath.FromSlash(name)))
 		if err != nil {
 			return nil, err
@@ -109,7 +118,7 @@ func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
 	st.Manifest = m
-	st.Warnings = cleanDir(dir, kept, keepLegacy)
+	st.Warnings = cleanDir(dir, kept, retired(old, kept), keepLegacy, start)
 	return st, nil
 }
 
@@ -133,10 +142,11 @@ func readDirManifest(path string) (*Manifest, error) {
 }
 
 // cleanDir deletes, after a manifest switch, the generation folders not in
-// kept, the data files of a pre-generation publication unless keepLegacy,
-// and temporary files left by killed publications. Failures do not undo
-// the publication: they are returned as warnings.
-func cleanDir(dir string, kept []string, keepLegacy bool) []string {
+// kept (a sharded one only when the replaced manifest named it, in
+// retired, or when abandoned: unwritten since well before start), the data files of a pre-generation publication unless
+// keepLegacy, and temporary files left by killed publications. Failures do
+// not undo the publication: they are returned as warnings.
+func cleanDir(dir string, kept, retired []string, keepLegacy bool, start time.Time) []string {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return []string{fmt.Sprintf("cleaning up old generations: %v", err)}
@@ -146,8 +156,11 @@ func cleanDir(dir string, kept []string, keepLegacy bool) []string {
 		name := e.Name()
 		var remove bool
 		switch {
-		case isGenerationID(name):
+		case isTimeGeneration(name):
 			remove = e.IsDir() && !slices.Contains(kept, name)
+		case isShardedGeneration(name):
+			remove = e.IsDir() && !slices.Contains(kept, name) &&
+				(slices.Contains(retired, name) || abandoned(newestWrite(filepath.Join(dir, name)), start))
 		case isLegacyDataName(name):
 			remove = !keepLegacy
 		case strings.HasPrefix(name, "."+ManifestName+".tmp-"):
@@ -165,6 +178,22 @@ func cleanDir(dir string, kept []string, keepLegacy bool) []string {
 		crashPoint("removed " + name)
 	}
 	return warn
+}
+
+// newestWrite returns the latest modification time of folder and the
+// entries directly in it (a zero time if it cannot be read).
+func newestWrite(folder string) time.Time {
+	var t time.Time
+	if fi, err := os.Stat(folder); err == nil {
+		t = fi.ModTime()
+	}
+	ents, _ := os.ReadDir(folder)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.ModTime().After(t) {
+			t = fi.ModTime()
+		}
+	}
+	return t
 }
 
 // lockDir takes the publication lock of dir without waiting.

@@ -14,6 +14,11 @@
 //     upload, then delete generations beyond KeepGenerations. A reader
 //     that follows the manifest gets exactly the bytes it names, whenever
 //     the publisher dies (export/crash_test.go kills it at every step).
+//   - Sharded publications (see shard.go): N jobs each write the lists of
+//     one shard of the users (toplist.ShardOf) as a part into a pending
+//     generation sharded-ID/ that no manifest names; Finalize checks that
+//     all N parts exist and match their records (sizes, SHA-256) and only
+//     then switches the manifest to all of them at once.
 //   - CosmosSink upserts one document per user (idempotent by id), so a
 //     re-run after a crash is safe, and keeps a small checkpoint so that
 //     Resume skips what an interrupted run of the same model already wrote.

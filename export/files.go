@@ -63,11 +63,11 @@ func checkFormats(formats []toplist.Format) ([]toplist.Format, error) {
 }
 
 // writeFiles streams src once into one file per format, named
-// GEN/DataName(format), through the dests open returns, and commits them
-// all only after every list was written. It returns the manifest of the
-// files, for generation gen.
+// GEN/DataName(format) (or names(format), when names is not nil), through
+// the dests open returns, and commits them all only after every list was
+// written. It returns the manifest of the files, for generation gen.
 func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats []toplist.Format, gen string,
-	open func(name string, f toplist.Format) (dest, error), c *Counters) (*Manifest, error) {
+	names func(toplist.Format) string, open func(name string, f toplist.Format) (dest, error), c *Counters) (*Manifest, error) {
 	type out struct {
 		name string
 		f    toplist.Format
@@ -83,6 +83,9 @@ func writeFiles(ctx context.Context, meta toplist.Meta, src ListSource, formats 
 	}()
 	for _, f := range formats {
 		name := gen + "/" + DataName(f)
+		if names != nil {
+			name = names(f)
+		}
 		d, err := open(name, f)
 		if err != nil {
 			return nil, err

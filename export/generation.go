@@ -28,8 +28,30 @@ func newGenerationID(now time.Time) string {
 
 var generationRE = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-[0-9a-f]{6}$`)
 
-// isGenerationID reports whether name is a generation folder's name.
-func isGenerationID(name string) bool { return generationRE.MatchString(name) }
+// isGenerationID reports whether name is a generation folder's name: an
+// unsharded publication's (isTimeGeneration) or a sharded one's
+// (ShardedGeneration).
+func isGenerationID(name string) bool { return isTimeGeneration(name) || isShardedGeneration(name) }
+
+// isTimeGeneration reports whether name is a generation named by
+// newGenerationID.
+func isTimeGeneration(name string) bool { return generationRE.MatchString(name) }
+
+// generationStamp is the time part of the generation names of publications
+// that started at or after t: a time-named generation that sorts before it
+// was started before t.
+func generationStamp(t time.Time) string { return t.UTC().Format("20060102T150405.000Z") }
+
+// pendingMargin is how long a sharded generation that no manifest keeps
+// must have been left unwritten before a publication's cleanup deletes it:
+// its shards may still be writing (their writes are compared with the
+// publication's start, allowing this much clock difference between the
+// machines and Blob Storage, whose times have one-second steps).
+var pendingMargin = 10 * time.Minute
+
+// abandoned reports whether a sharded generation whose newest write is at
+// newest may be deleted by a publication that started at start.
+func abandoned(newest, start time.Time) bool { return newest.Before(start.Add(-pendingMargin)) }
 
 // retain returns the generations to keep after gen replaces the
 // publication described by old (nil when there was none): gen and the
@@ -61,6 +83,22 @@ func retain(gen string, old *Manifest, keep int) (kept []string, legacy bool) {
 		}
 	}
 	return kept, false
+}
+
+// retired returns the generations that old (nil: none) named and that are
+// not in kept: published ones that this publication rotated out, deleted
+// at once even if sharded and recently written.
+func retired(old *Manifest, kept []string) []string {
+	if old == nil {
+		return nil
+	}
+	var r []string
+	for _, g := range append([]string{old.Generation}, old.Generations...) {
+		if g != "" && !slices.Contains(kept, g) && !slices.Contains(r, g) {
+			r = append(r, g)
+		}
+	}
+	return r
 }
 
 // isLegacyDataName reports whether name is a data file of a publication

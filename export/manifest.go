@@ -24,7 +24,8 @@ func DataName(f toplist.Format) string { return "toplist" + f.Ext() }
 // ManifestFormat is the "format" field of every manifest.
 const ManifestFormat = "recs-toplist-manifest"
 
-// Manifest describes a published set of files.
+// Manifest describes a published set of files (version 1: one file per
+// format; version 2: one per format and shard, see Shards).
 //
 //	{"format":"recs-toplist-manifest","version":1,"model":"als-2024","k":10,
 //	 "generatedAt":"2024-05-01T02:00:00Z","publishedAt":"2024-05-01T02:03:10Z",
@@ -53,7 +54,13 @@ type Manifest struct {
 	Generation string `json:"generation,omitempty"`
 	// Generations are the generations kept beside the manifest after this
 	// publication, newest first, this one included (--keep-generations).
-	Generations []string       `json:"generations,omitempty"`
+	Generations []string `json:"generations,omitempty"`
+	// Shards is the number of shard parts of a sharded publication
+	// (`recs export --shard I/N`, then --finalize N): Files holds each
+	// part's files, shard 0 first. 0 for an unsharded publication.
+	Shards int `json:"shards,omitempty"`
+	// Publication is the id the shards of a sharded publication shared.
+	Publication string         `json:"publication,omitempty"`
 	Files       []ManifestFile `json:"files"`
 }
 
@@ -70,14 +77,42 @@ func (m *Manifest) Meta() toplist.Meta {
 	return toplist.Meta{Model: m.Model, K: m.K, GeneratedAt: m.GeneratedAt}
 }
 
-// File returns the entry of format f, if the publication has one.
+// File returns the entry of format f, if the publication has exactly one
+// file of that format (a sharded publication has one per shard: see
+// Parts).
 func (m *Manifest) File(f toplist.Format) (ManifestFile, bool) {
-	for _, mf := range m.Files {
-		if mf.Format == f {
-			return mf, true
-		}
+	if p := m.Parts(f); len(p) == 1 {
+		return p[0], true
 	}
 	return ManifestFile{}, false
+}
+
+// Parts returns the files of format f, in the manifest's order (for a
+// sharded publication, shard 0 first); together they hold every list of
+// the publication once.
+func (m *Manifest) Parts(f toplist.Format) []ManifestFile {
+	var p []ManifestFile
+	for _, mf := range m.Files {
+		if mf.Format == f {
+			p = append(p, mf)
+		}
+	}
+	return p
+}
+
+// ReadPreference is the order in which readers pick a publication's
+// format: Parquet, then gzipped, then plain JSON lines.
+var ReadPreference = []toplist.Format{toplist.Parquet, toplist.JSONLGzip, toplist.JSONL}
+
+// Readable returns the files of the first format of ReadPreference the
+// publication has (one file, or one per shard); nil when it has none.
+func (m *Manifest) Readable() []ManifestFile {
+	for _, f := range ReadPreference {
+		if p := m.Parts(f); len(p) > 0 {
+			return p
+		}
+	}
+	return nil
 }
 
 func (m *Manifest) encode() ([]byte, error) {
@@ -95,8 +130,11 @@ func ReadManifest(r io.Reader, name string) (*Manifest, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("%s: not a manifest: %v", name, err)
 	}
-	if m.Format != ManifestFormat || m.Version != 1 {
-		return nil, fmt.Errorf("%s: format %q version %d, want %q version 1", name, m.Format, m.Version, ManifestFormat)
+	// Version 2 differs only in naming several files of one format (the
+	// parts of a sharded publication), which a reader of version 1 would
+	// take for the whole.
+	if m.Format != ManifestFormat || (m.Version != 1 && m.Version != 2) {
+		return nil, fmt.Errorf("%s: format %q version %d, want %q version 1 or 2", name, m.Format, m.Version, ManifestFormat)
 	}
 	for _, f := range m.Files {
 		if !validFileName(f.Name) {

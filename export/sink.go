@@ -21,7 +21,20 @@ var (
 	_ Sink = (*DirSink)(nil)
 	_ Sink = (*BlobSink)(nil)
 	_ Sink = (*CosmosSink)(nil)
+
+	_ Finalizer = (*DirSink)(nil)
+	_ Finalizer = (*BlobSink)(nil)
 )
+
+// Finalizer completes a sharded publication (see the package
+// documentation): once every one of the n shards of publication id has
+// written its part, Finalize checks them all and switches the manifest to
+// them; otherwise it fails with an *IncompleteError (wrapped in an
+// errs.ServiceError) and switches nothing. Finalizing a publication the
+// manifest already shows is a no-op that returns that manifest.
+type Finalizer interface {
+	Finalize(ctx context.Context, id string, n int) (Stats, error)
+}
 
 // ListSource yields lists one at a time; Next returns io.EOF after the
 // last. *toplist.Reader is one.
@@ -56,6 +69,7 @@ type Stats struct {
 	Bytes     int64         `json:"bytes"`     // bytes sent: document bodies, or file and blob contents
 	Elapsed   time.Duration `json:"-"`
 	Manifest  *Manifest     `json:"manifest,omitempty"` // DirSink and BlobSink
+	Part      *PartRecord   `json:"part,omitempty"`     // DirSink and BlobSink writing one shard
 	// Warnings are problems that did not stop the publication, such as an
 	// old generation that could not be deleted.
 	Warnings []string `json:"warnings,omitempty"`

@@ -33,6 +33,12 @@ type Target struct {
 	// KeepGenerations is how many publications stay in the directory or
 	// under the prefix (0: DefaultKeepGenerations).
 	KeepGenerations int
+	// Shard and Publication, when Shard is not zero, make a directory or
+	// Blob sink write one shard's part of a sharded publication (see
+	// Finalizer). Cosmos DB needs no parts: its caller passes only the
+	// shard's lists (ShardSource).
+	Shard       toplist.Shard
+	Publication string
 
 	// Cosmos DB.
 	CosmosEndpoint string
@@ -81,13 +87,14 @@ func (t Target) Open() (Sink, string, error) {
 		desc, _, _ := strings.Cut(cc.URL(), "?")
 		desc = strings.TrimSuffix(desc, "/") + "/" + prefix
 		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, CreateContainer: true,
-			Counts: loc.Counts, Secrets: loc.Secrets(), Progress: t.Progress}, desc, nil
+			Counts: loc.Counts, Secrets: loc.Secrets(), Progress: t.Progress, Shard: t.Shard, Publication: t.Publication}, desc, nil
 	case "dir":
 		desc := t.Dir
 		if t.Prefix != "" {
 			desc = filepath.Join(t.Dir, strings.Trim(t.Prefix, "/"))
 		}
-		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, Progress: t.Progress}, desc, nil
+		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, Progress: t.Progress,
+			Shard: t.Shard, Publication: t.Publication}, desc, nil
 	}
 	return nil, "", fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
 }

@@ -25,7 +25,8 @@ import (
 // BlobSource loads the lists `recs export --to blob` published: it reads
 // PREFIX/manifest.json, then the data file the manifest names (Parquet
 // preferred, then gzipped or plain JSON lines; in the publication's
-// generation folder), checks its size and SHA-256 against the manifest, and
+// generation folder) or, for a sharded publication, every shard's file of
+// that format, checks each one's size and SHA-256 against the manifest, and
 // builds an Index. The manifest's ETag is the version, so a new publication
 // (whose manifest is switched last) is picked up by the Reloader. Data blobs
 // are never rewritten; one deleted after its manifest was read (its
@@ -117,29 +118,53 @@ func (b *BlobSource) Load(ctx context.Context) (*Index, string, error) {
 	if resp.ETag != nil {
 		version = string(*resp.ETag)
 	}
-	var file export.ManifestFile
-	found := false
-	for _, f := range []toplist.Format{toplist.Parquet, toplist.JSONLGzip, toplist.JSONL} {
-		if file, found = m.File(f); found {
-			break
-		}
-	}
-	if !found || file.Name == "" || strings.Contains(file.Name, "..") {
+	files := m.Readable()
+	if len(files) == 0 {
 		return nil, "", errs.Inputf(name, 0, "names no data file recs can read")
 	}
-	path, err := b.download(ctx, file)
-	if err != nil {
-		return nil, "", err
+	var idx *Index
+	var bld *Builder
+	if len(files) > 1 {
+		bld = NewBuilder(m.Meta(), int(m.Users))
 	}
-	defer os.Remove(path)
-	idx, err := LoadTopKFile(ctx, path)
-	if err != nil {
-		return nil, "", err
+	for _, file := range files {
+		if file.Name == "" || strings.Contains(file.Name, "..") {
+			return nil, "", errs.Inputf(name, 0, "names no data file recs can read")
+		}
+		if idx, err = b.loadFile(ctx, m, file, bld); err != nil {
+			return nil, "", err
+		}
+	}
+	if bld != nil {
+		idx = bld.Build()
 	}
 	if int64(idx.Len()) != m.Users {
-		return nil, "", errs.Inputf(name, 0, "manifest counts %d users, %s holds %d", m.Users, file.Name, idx.Len())
+		return nil, "", errs.Inputf(name, 0, "manifest counts %d users, %s holds %d", m.Users, filesNamed(files), idx.Len())
 	}
 	return idx.WithSource(b.Display, version, nil), version, nil
+}
+
+// loadFile downloads and checks one data file of the publication m and
+// reads it: into bld when it is not nil (the parts of a sharded
+// publication), else into an Index of its own.
+func (b *BlobSource) loadFile(ctx context.Context, m *export.Manifest, file export.ManifestFile, bld *Builder) (*Index, error) {
+	path, err := b.download(ctx, file)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(path)
+	if bld == nil {
+		return LoadTopKFile(ctx, path)
+	}
+	rd, err := toplist.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	if meta := rd.Meta(); meta.Model != m.Model || meta.K != m.K {
+		return nil, errs.Inputf(b.Display+"/"+file.Name, 0, "holds lists of model %s, k %d; the manifest says model %s, k %d", meta.Model, meta.K, m.Model, m.K)
+	}
+	return nil, addLists(ctx, bld, rd, b.Display+"/"+file.Name)
 }
 
 // download copies the data file to a temporary file, checking its size

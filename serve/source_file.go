@@ -24,7 +24,8 @@ import (
 //     Popular its training split for the fallback;
 //   - a publication directory of `recs export --to dir` (its manifest.json
 //     is a export.Manifest): the data file the manifest names (Parquet
-//     preferred), checked against the manifest's size and SHA-256;
+//     preferred), or every shard's file of a sharded publication, each
+//     checked against the manifest's size and SHA-256;
 //   - a run root (it holds a "latest" link): the run latest points at,
 //     resolved afresh on each load, so a new run is picked up when
 //     `recs train` switches the link;
@@ -47,10 +48,11 @@ type target struct {
 	file   string // resolved top-k file
 	man    *rundir.Manifest
 
-	// A publication directory: its manifest's path and the entry of file.
+	// A publication directory: its manifest's path and the entries of its
+	// files in the format read (one, or one per shard; file is the first).
 	pubManifest string
 	pub         *export.Manifest
-	pubFile     export.ManifestFile
+	pubFiles    []export.ManifestFile
 }
 
 func (f *FileSource) resolve() (target, error) {
@@ -105,10 +107,8 @@ func resolvePublication(dir string) (t target, ok bool, err error) {
 	if err != nil {
 		return target{}, true, errs.Inputf("", 0, "%v", err)
 	}
-	for _, fm := range []toplist.Format{toplist.Parquet, toplist.JSONLGzip, toplist.JSONL} {
-		if mf, found := m.File(fm); found {
-			return target{file: filepath.Join(dir, filepath.FromSlash(mf.Name)), pubManifest: path, pub: m, pubFile: mf}, true, nil
-		}
+	if files := m.Readable(); len(files) > 0 {
+		return target{file: filepath.Join(dir, filepath.FromSlash(files[0].Name)), pubManifest: path, pub: m, pubFiles: files}, true, nil
 	}
 	return target{}, true, errs.Inputf(path, 0, "names no data file recs can read")
 }
@@ -170,46 +170,78 @@ func (f *FileSource) Load(ctx context.Context) (*Index, string, error) {
 	return idx.WithSource(src, v, pop), v, nil
 }
 
-// loadPublication reads the data file a publication's manifest names. The
-// file is opened once, hashed and then read from that same open file, so a
-// later publication that deletes it cannot pull it away midway; a file the
-// manifest names but that is gone or differs fails the load (the previous
-// lists keep serving, and the next poll reads the manifest again).
+// loadPublication reads the data files a publication's manifest names (one,
+// or one per shard). Each file is opened once, hashed and then read from
+// that same open file, so a later publication that deletes it cannot pull
+// it away midway; a file the manifest names but that is gone or differs
+// fails the load (the previous lists keep serving, and the next poll reads
+// the manifest again).
 func (f *FileSource) loadPublication(ctx context.Context, t target) (*Index, string, error) {
 	v, err := fileVersion(t.pubManifest)
 	if err != nil {
 		return nil, "", err
 	}
-	fh, err := os.Open(t.file)
+	dir := filepath.Dir(t.pubManifest)
+	var b *Builder
+	if len(t.pubFiles) > 1 {
+		b = NewBuilder(t.pub.Meta(), int(t.pub.Users))
+	}
+	var idx *Index
+	for _, mf := range t.pubFiles {
+		if idx, err = f.loadPublicationFile(ctx, t, mf, filepath.Join(dir, filepath.FromSlash(mf.Name)), b); err != nil {
+			return nil, "", err
+		}
+	}
+	if b != nil {
+		idx = b.Build()
+	}
+	if int64(idx.Len()) != t.pub.Users {
+		return nil, "", errs.Inputf(t.pubManifest, 0, "counts %d users, %s holds %d", t.pub.Users, filesNamed(t.pubFiles), idx.Len())
+	}
+	return idx.WithSource(dir, v, nil), v, nil
+}
+
+// loadPublicationFile checks one data file of a publication against its
+// manifest entry and reads it: into b when b is not nil (the parts of a
+// sharded publication), else into an Index of its own.
+func (f *FileSource) loadPublicationFile(ctx context.Context, t target, mf export.ManifestFile, path string, b *Builder) (*Index, error) {
+	fh, err := os.Open(path)
 	if err != nil {
-		return nil, "", errs.Inputf(t.pubManifest, 0, "names %s, which cannot be read (removed by a later publication?): %v", t.pubFile.Name, err)
+		return nil, errs.Inputf(t.pubManifest, 0, "names %s, which cannot be read (removed by a later publication?): %v", mf.Name, err)
 	}
 	defer fh.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, fh)
 	if err != nil {
-		return nil, "", fmt.Errorf("%s: %w", t.file, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if sum := hex.EncodeToString(h.Sum(nil)); n != t.pubFile.Bytes || sum != t.pubFile.SHA256 {
-		return nil, "", errs.Inputf(t.file, 0, "%d bytes with SHA-256 %s, but %s says %d bytes, %.12s: not the file the manifest names",
-			n, sum[:12], t.pubManifest, t.pubFile.Bytes, t.pubFile.SHA256)
+	if sum := hex.EncodeToString(h.Sum(nil)); n != mf.Bytes || sum != mf.SHA256 {
+		return nil, errs.Inputf(path, 0, "%d bytes with SHA-256 %s, but %s says %d bytes, %.12s: not the file the manifest names",
+			n, sum[:12], t.pubManifest, mf.Bytes, mf.SHA256)
 	}
 	if _, err := fh.Seek(0, io.SeekStart); err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	rd, err := toplist.NewReader(fh, t.pubFile.Format, t.file)
+	rd, err := toplist.NewReader(fh, mf.Format, path)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	defer rd.Close()
-	idx, err := loadTopK(ctx, rd, t.file)
-	if err != nil {
-		return nil, "", err
+	if b == nil {
+		return loadTopK(ctx, rd, path)
 	}
-	if int64(idx.Len()) != t.pub.Users {
-		return nil, "", errs.Inputf(t.pubManifest, 0, "counts %d users, %s holds %d", t.pub.Users, t.pubFile.Name, idx.Len())
+	if m := rd.Meta(); m.Model != t.pub.Model || m.K != t.pub.K {
+		return nil, errs.Inputf(path, 0, "holds lists of model %s, k %d; %s says model %s, k %d", m.Model, m.K, t.pubManifest, t.pub.Model, t.pub.K)
 	}
-	return idx.WithSource(filepath.Dir(t.pubManifest), v, nil), v, nil
+	return nil, addLists(ctx, b, rd, path)
+}
+
+// filesNamed describes a publication's files for messages.
+func filesNamed(files []export.ManifestFile) string {
+	if len(files) == 1 {
+		return files[0].Name
+	}
+	return fmt.Sprintf("its %d part files", len(files))
 }
 
 // LoadTopKFile reads a top-k file (any toplist format) into an Index,
@@ -229,22 +261,30 @@ func loadTopK(ctx context.Context, rd *toplist.Reader, path string) (*Index, err
 		hint = int(n)
 	}
 	b := NewBuilder(rd.Meta(), hint)
+	if err := addLists(ctx, b, rd, path); err != nil {
+		return nil, err
+	}
+	return b.Build(), nil
+}
+
+// addLists adds every list of rd to b (a user already in b, from another
+// part, is an error).
+func addLists(ctx context.Context, b *Builder, rd *toplist.Reader, path string) error {
 	for {
 		l, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := b.Add(l); err != nil {
-			return nil, errs.Input(path, err)
+			return errs.Input(path, err)
 		}
 		if b.Len()%4096 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
-	return b.Build(), nil
 }
 
 // LoadPopular reads a ratings file (a training split, or any file `recs
