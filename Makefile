@@ -5,7 +5,7 @@ EMU_DIR   := testdata/emulators
 FUZZTIME  ?= 3s
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps clean
+.PHONY: all build test test-go test-arm64 lint fuzz demo bench bench-ingest bench-als bench-eval bench-export bench-serve emulator-deps test-deps clean
 
 all: build
 
@@ -17,6 +17,10 @@ build:
 emulator-deps:
 	@if [ -f $(EMU_DIR)/package-lock.json ]; then \
 		cd $(EMU_DIR) && (npm ci --no-audit --no-fund --loglevel=error >/dev/null || npm ci --no-audit --no-fund); fi
+
+# System packages the tests need (Debian's redis-server); see the script.
+test-deps:
+	./scripts/install-test-deps.sh
 
 lint:
 	$(GO) vet ./...
@@ -34,7 +38,7 @@ fuzz:
 test-arm64:
 	./scripts/test-arm64.sh
 
-test: emulator-deps lint test-go fuzz
+test: test-deps emulator-deps lint test-go fuzz
 
 demo: build
 	./scripts/demo.sh
