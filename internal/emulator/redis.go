@@ -34,9 +34,9 @@ func (s *RedisServer) URL(db int) string {
 var ErrRedisNotInstalled = errors.New("redis-server not installed: run `make test-deps` (Debian's redis-server package)")
 
 var redisProc struct {
-	once  sync.Once
-	srv   *RedisServer
-	err   error
+	once   sync.Once
+	srv    *RedisServer
+	err    error
 	stdin  io.WriteCloser
 	exited chan struct{}
 }

@@ -131,6 +131,7 @@ func Open(cfg Config) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("redis auth %q: want auto, password, entra or none", mode)
 	}
+	routeLibraryLog(cfg.Log, append(secrets, opt.Password), c.entra)
 	if cfg.PoolSize > 0 {
 		opt.PoolSize = cfg.PoolSize
 	}
