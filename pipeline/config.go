@@ -1,9 +1,9 @@
 package pipeline
 
 import (
-	"net/url"
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 

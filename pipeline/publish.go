@@ -1,9 +1,9 @@
 package pipeline
 
 import (
-	"io"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
