@@ -54,7 +54,7 @@ bench-als: build
 bench-eval: build
 	./scripts/bench-eval.sh
 
-bench-export: build emulator-deps
+bench-export: build emulator-deps test-deps
 	./scripts/bench-export.sh
 
 bench-serve: build
