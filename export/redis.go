@@ -640,27 +640,42 @@ func cmpOr(a, b error) error {
 }
 
 // deleteGeneration removes every key of gen (SCAN for its users, UNLINK
-// in batches), then its metadata and lease, then its entries in the
-// registry: a generation half deleted by a killed cleanup is still listed
-// and is finished by the next one.
+// in batches while the scan goes on), then its metadata and lease, then
+// its entries in the registry: a generation half deleted by a killed
+// cleanup is still listed and is finished by the next one.
 func (s *RedisSink) deleteGeneration(ctx context.Context, l RedisLayout, gen string) error {
 	pattern := escapeGlob(l.UserPrefix(gen)) + "*"
+	batches := make(chan []string, 4)
+	unlinked := make(chan error, 1)
+	go func() {
+		var err error
+		for keys := range batches {
+			if err == nil {
+				err = s.Client.Unlink(ctx, keys...).Err()
+				crashPoint("redis removing " + gen)
+			}
+		}
+		unlinked <- err
+	}()
 	var cursor uint64
+	var scanErr error
 	for {
-		keys, next, err := s.Client.Scan(ctx, cursor, pattern, 2000).Result()
+		keys, next, err := s.Client.Scan(ctx, cursor, pattern, 10000).Result()
 		if err != nil {
-			return err
+			scanErr = err
+			break
 		}
 		if len(keys) > 0 {
-			if err := s.Client.Unlink(ctx, keys...).Err(); err != nil {
-				return err
-			}
-			crashPoint("redis removing " + gen)
+			batches <- keys
 		}
 		if next == 0 {
 			break
 		}
 		cursor = next
+	}
+	close(batches)
+	if err := cmpOr(scanErr, <-unlinked); err != nil {
+		return err
 	}
 	if err := s.Client.Unlink(ctx, l.Meta(gen), l.Lease(gen)).Err(); err != nil {
 		return err
