@@ -77,7 +77,7 @@ func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Database, "database", export.DefaultDatabase, "Cosmos DB database (created if missing)")
 	fs.StringVar(&o.Container, "container", export.DefaultContainer, "Cosmos DB container (created if missing, partition key /id)")
 	fs.StringVar(&o.Shape, "document-shape", string(export.ShapeFull), "full: {id, items:[{id,score}], model, generatedAt}; reference: {id, MovieId:[ids]}")
-	fs.IntVar(&o.TTL, "ttl", 0, "Cosmos DB time-to-live of each document in seconds, so users absent from later runs age out (0: none)")
+	fs.IntVar(&o.TTL, "ttl", 0, "time-to-live of each Cosmos DB document or Redis key in seconds, so users absent from later runs age out (0: none)")
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "most Cosmos DB writes in flight (the adaptive window's ceiling)")
 	fs.IntVar(&o.MaxRetries, "max-retries", 8, "retries of one request (a document, a block) after transient failures (408, 5xx, resets) before the export fails")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "time limit of one request (Cosmos DB, Blob Storage)")

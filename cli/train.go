@@ -62,7 +62,7 @@ func bindTrainFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.StringVar(&c.Publish.To, "publish", c.Publish.To, "where the top-k goes: none, dir, blob, cosmos or redis")
 	fs.StringVar(&c.Publish.Dir, "publish-dir", c.Publish.Dir, "directory for --publish dir")
 	fs.StringVar(&c.Publish.Prefix, "prefix", c.Publish.Prefix, "subdirectory or blob prefix of the publication")
-	fs.IntVar(&c.Publish.KeepGenerations, "keep-generations", c.Publish.KeepGenerations, "publications kept in --publish-dir / under the blob prefix, this one included (dir and blob)")
+	fs.IntVar(&c.Publish.KeepGenerations, "keep-generations", c.Publish.KeepGenerations, "publications kept in --publish-dir / under the blob or Redis prefix, this one included (dir, blob and redis)")
 	fs.StringVar(&c.Publish.BlobURL, "blob-url", c.Publish.BlobURL, "https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX for --publish blob (default: $RECS_BLOB_URL)")
 	fs.StringVar(&c.Publish.BlobContainer, "blob-container", c.Publish.BlobContainer, "container for --publish blob with $AZURE_STORAGE_CONNECTION_STRING")
 	fs.StringVar(&c.Publish.CosmosEndpoint, "cosmos-endpoint", c.Publish.CosmosEndpoint, "Cosmos DB endpoint for --publish cosmos (default: $RECS_COSMOS_ENDPOINT; key from $RECS_COSMOS_KEY or Azure AD)")
