@@ -18,8 +18,8 @@ emulator-deps:
 	@if [ -f $(EMU_DIR)/package-lock.json ]; then \
 		cd $(EMU_DIR) && (npm ci --no-audit --no-fund --loglevel=error >/dev/null || npm ci --no-audit --no-fund); fi
 
-# What the tests need beyond Go and Node.js (Debian's python3-numpy for the
-# NumPy ALS reference), installed when missing and run as root.
+# System packages the tests need (Debian's python3-numpy and redis-server),
+# installed when missing (apt-get, as root); see the script.
 test-deps:
 	@./scripts/test-deps.sh
 
@@ -70,7 +70,7 @@ bench-als: build
 bench-eval: build
 	./scripts/bench-eval.sh
 
-bench-export: build emulator-deps
+bench-export: build emulator-deps test-deps
 	./scripts/bench-export.sh
 
 bench-serve: build

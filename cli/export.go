@@ -29,6 +29,8 @@ const (
 	envCosmosEndpoint = "RECS_COSMOS_ENDPOINT"
 	envCosmosKey      = "RECS_COSMOS_KEY"
 	envBlobURL        = "RECS_BLOB_URL"
+	envRedisURL       = "RECS_REDIS_URL"
+	envRedisPassword  = "RECS_REDIS_PASSWORD"
 )
 
 // exportOptions are the flags and argument of `recs export`.
@@ -57,6 +59,11 @@ type exportOptions struct {
 	Gzip          bool
 	Keep          int
 
+	// Redis
+	RedisURL    string
+	RedisPrefix string
+	RedisAuth   string
+
 	JSON bool
 
 	exportShardOptions // --shard, --publication, --finalize, --wait: export_shard.go
@@ -66,13 +73,13 @@ type exportOptions struct {
 }
 
 func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.To, "to", "", "where to publish: cosmos, blob or dir")
+	fs.StringVar(&o.To, "to", "", "where to publish: cosmos, blob, dir or redis")
 
 	fs.StringVar(&o.CosmosEndpoint, "cosmos-endpoint", "", "Cosmos DB account endpoint, https://ACCOUNT.documents.azure.com:443/ (default: $"+envCosmosEndpoint+"); key from $"+envCosmosKey+", else Azure AD")
 	fs.StringVar(&o.Database, "database", export.DefaultDatabase, "Cosmos DB database (created if missing)")
 	fs.StringVar(&o.Container, "container", export.DefaultContainer, "Cosmos DB container (created if missing, partition key /id)")
 	fs.StringVar(&o.Shape, "document-shape", string(export.ShapeFull), "full: {id, items:[{id,score}], model, generatedAt}; reference: {id, MovieId:[ids]}")
-	fs.IntVar(&o.TTL, "ttl", 0, "Cosmos DB time-to-live of each document in seconds, so users absent from later runs age out (0: none)")
+	fs.IntVar(&o.TTL, "ttl", 0, "time-to-live of each Cosmos DB document or Redis key in seconds, so users absent from later runs age out (0: none)")
 	fs.IntVar(&o.Concurrency, "concurrency", 32, "most Cosmos DB writes in flight (the adaptive window's ceiling)")
 	fs.IntVar(&o.MaxRetries, "max-retries", 8, "retries of one request (a document, a block) after transient failures (408, 5xx, resets) before the export fails")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", 30*time.Second, "time limit of one request (Cosmos DB, Blob Storage)")
@@ -85,7 +92,11 @@ func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Prefix, "prefix", "", "blob name prefix or subdirectory for this run, e.g. 2024-05-01 (keeps history)")
 	fs.StringSliceVar(&o.Formats, "formats", []string{"jsonl", "parquet"}, "data files for blob and dir: jsonl, jsonl.gz, parquet")
 	fs.BoolVar(&o.Gzip, "gzip", false, "write JSON lines gzipped (jsonl.gz instead of jsonl)")
-	fs.IntVar(&o.Keep, "keep-generations", export.DefaultKeepGenerations, "publications kept in --dir / under the blob prefix, this one included; older ones are deleted after the manifest switch")
+	fs.IntVar(&o.Keep, "keep-generations", export.DefaultKeepGenerations, "publications kept in --dir / under the blob or Redis prefix, this one included; older ones are deleted after the switch (default 1 for redis)")
+
+	fs.StringVar(&o.RedisURL, "redis-url", "", "redis://HOST:6379/0 or rediss://HOST:6380/0 (TLS, Azure Cache for Redis) (default: $"+envRedisURL+"); password from $"+envRedisPassword+", else Entra ID for Azure hosts")
+	fs.StringVar(&o.RedisPrefix, "redis-prefix", export.DefaultRedisPrefix, "Redis key prefix of the publication: keys PREFIX:GEN:u:USER, pointer {PREFIX}:current")
+	fs.StringVar(&o.RedisAuth, "redis-auth", "auto", "Redis authentication: auto (password if set, Entra ID for *.redis.cache.windows.net and *.redis.azure.net, else none), password, entra or none")
 
 	fs.BoolVar(&o.JSON, "json", false, "print the result as one JSON object")
 	o.exportShardOptions.addFlags(fs)
@@ -94,8 +105,8 @@ func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
 func newExportCmd(env *Env) *cobra.Command {
 	opts := &exportOptions{}
 	cmd := &cobra.Command{
-		Use:   "export TOPK --to cosmos|blob|dir [--shard I/N --publication ID] | export --finalize N --publication ID --to blob|dir",
-		Short: "Publish top-k lists to Cosmos DB, Blob Storage or a directory",
+		Use:   "export TOPK --to cosmos|blob|dir|redis [--shard I/N --publication ID] | export --finalize N --publication ID --to blob|dir",
+		Short: "Publish top-k lists to Cosmos DB, Blob Storage, a directory or Redis",
 		Long: `Export publishes a top-k file written by 'recs recommend' (.parquet, .jsonl or
 .jsonl.gz) where an API can read it. A nightly job can re-run it safely; it never
 leaves half a result where a reader would take it for a whole one.
@@ -121,6 +132,16 @@ leaves half a result where a reader would take it for a whole one.
 --to dir      the same in --dir/--prefix: GEN/ files written via temporary
               files, synced, then manifest.json renamed over the old one; one
               export at a time per directory (a lock).
+--to redis    one key per user (PREFIX:GEN:u:USER, the --document-shape JSON,
+              optional --ttl) in a new generation, written with pipelining;
+              then the pointer {PREFIX}:current is switched to it in one
+              script, only if no other export moved it meanwhile; then
+              generations beyond --keep-generations (default 1) are deleted.
+              An interrupted export deletes what it wrote; a killed one leaves
+              the live generation untouched, and the next export removes its
+              leftovers. URL from --redis-url or $RECS_REDIS_URL (rediss:// for
+              TLS), password from $RECS_REDIS_PASSWORD, else Entra ID tokens
+              (--redis-auth).
 
 Sharded publication (one job per shard, e.g. a Kubernetes Indexed Job):
 --shard I/N   publish only the lists of the users of shard I (FNV-1a 64 of the
@@ -146,6 +167,8 @@ Keys, connection strings and SAS tokens are never printed. A progress bar
   recs export top10.parquet --to cosmos --resume        # after an interrupted run
   recs export top10.jsonl --to blob --blob-url "https://acct.blob.core.windows.net/recs/nightly?sv=..." --prefix 2024-05-01 --gzip
   AZURE_STORAGE_CONNECTION_STRING=... recs export top10.parquet --to blob --blob-container recs --json
+  RECS_REDIS_PASSWORD=... recs export top10.parquet --to redis --redis-url rediss://cache.redis.cache.windows.net:6380/0
+  recs export top10.parquet --to redis --redis-url rediss://cache.redis.cache.windows.net:6380 --redis-auth entra
   recs export part.parquet --to blob --shard "$JOB_COMPLETION_INDEX/8" --publication "$JOB_NAME"
   recs export --finalize 8 --publication "$JOB_NAME" --to blob --wait 30m`,
 		Args: cobra.RangeArgs(0, 1),
@@ -177,6 +200,7 @@ func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 	}
 	cosmosOnly := []string{"cosmos-endpoint", "database", "container", "document-shape", "ttl", "concurrency", "resume", "checkpoint"}
 	filesOnly := []string{"prefix", "formats", "gzip", "keep-generations"}
+	redisOnly := []string{"redis-url", "redis-prefix", "redis-auth"}
 	if o.MaxRetries < 0 {
 		return usagef("--max-retries %d: want at least 0", o.MaxRetries)
 	}
@@ -227,18 +251,23 @@ func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 		if o.Dir == "" {
 			return usagef("--to dir needs --dir DIR")
 		}
+	case "redis":
+		allowed = append([]string{"document-shape", "ttl", "keep-generations", "max-retries"}, redisOnly...)
+		if err := o.validateRedis(fs); err != nil {
+			return err
+		}
 	case "":
-		return usagef("--to is required: cosmos, blob or dir")
+		return usagef("--to is required: cosmos, blob, dir or redis")
 	default:
-		return usagef("--to %q: want cosmos, blob or dir", o.To)
+		return usagef("--to %q: want cosmos, blob, dir or redis", o.To)
 	}
 	// A flag of another sink is a mistake worth naming, not ignoring.
-	for _, name := range append(append(append([]string{}, cosmosOnly...), filesOnly...), "blob-url", "blob-container", "dir", "max-retries", "request-timeout") {
+	for _, name := range append(append(append(append([]string{}, cosmosOnly...), filesOnly...), redisOnly...), "blob-url", "blob-container", "dir", "max-retries", "request-timeout") {
 		if fs.Changed(name) && !contains(allowed, name) {
 			return usagef("--%s does not apply to --to %s", name, o.To)
 		}
 	}
-	if o.To != "cosmos" {
+	if o.To == "blob" || o.To == "dir" {
 		o.formats = nil
 		for _, s := range o.Formats {
 			f, err := toplist.ParseFormat(strings.TrimSpace(s))
@@ -317,10 +346,14 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 		Database: o.Database, Container: o.Container, Shape: o.shape, TTL: o.TTL,
 		Concurrency: o.Concurrency, MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout,
 		Checkpoint: o.Checkpoint, Resume: o.Resume, Progress: live, Log: env.Log,
-		Shard: o.shard, Publication: o.Publication}
+		Shard: o.shard, Publication: o.Publication,
+		RedisURL: o.RedisURL, RedisPassword: os.Getenv(envRedisPassword), RedisAuth: o.RedisAuth, RedisPrefix: o.RedisPrefix}
 	sink, target, err := t.Open()
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if c, ok := sink.(io.Closer); ok {
+		defer c.Close()
 	}
 
 	env.Log.Info("export", "input", o.Input, "to", o.To, "target", target, "model", meta.Model, "lists", total)

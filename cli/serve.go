@@ -49,14 +49,17 @@ type serveOptions struct {
 	CacheTTL       time.Duration
 	CosmosTimeout  time.Duration
 	MaxK           int
+
+	RedisPrefix string
+	RedisAuth   string
 }
 
 func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.From, "from", "runs/latest", "where the lists come from: a run directory, a run root, a top-k file, a Blob URL, blob://CONTAINER/PREFIX or cosmos://DATABASE/CONTAINER")
+	fs.StringVar(&o.From, "from", "runs/latest", "where the lists come from: a run directory, a run root, a top-k file, a Blob URL, blob://CONTAINER/PREFIX, cosmos://DATABASE/CONTAINER or redis://HOST:PORT/DB (rediss:// for TLS)")
 	fs.StringVar(&o.Addr, "addr", ":8080", "address to listen on (host:port; port 0 picks a free one)")
 	fs.StringVar(&o.Fallback, "fallback", "none", "unknown users: none (404) or popular (the most-rated training items, marked \"fallback\": true)")
 	fs.StringVar(&o.Popular, "popular", "", "ratings file to rank popular items from (default: the run's training split)")
-	fs.DurationVar(&o.ReloadInterval, "reload-interval", 10*time.Second, "how often to check the source for new lists (0: never; not for Cosmos DB)")
+	fs.DurationVar(&o.ReloadInterval, "reload-interval", 10*time.Second, "how often to check the source for new lists (0: never; Redis: its pointer key; not for Cosmos DB)")
 	fs.BoolVar(&o.Check, "check", false, "load the source, print what would be served as JSON, and exit without serving")
 
 	fs.IntVar(&o.MaxBatch, "max-batch", serve.DefaultMaxBatch, "most users in one POST /v1/recommendations")
@@ -69,10 +72,12 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ShutdownTimeout, "shutdown-timeout", 25*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 
 	fs.StringVar(&o.CosmosEndpoint, "cosmos-endpoint", "", "Cosmos DB account endpoint (default: $"+serveEnvCosmosEndpoint+"); the key is read from $"+serveEnvCosmosKey+", else Azure AD (managed or workload identity) is used")
-	fs.IntVar(&o.CacheSize, "cache-size", 100_000, "Cosmos DB: users whose lookups are cached (0: no cache)")
-	fs.DurationVar(&o.CacheTTL, "cache-ttl", 5*time.Minute, "Cosmos DB: how long a cached lookup is served")
-	fs.DurationVar(&o.CosmosTimeout, "cosmos-timeout", 2*time.Second, "Cosmos DB: time allowed for one lookup, retries included")
-	fs.IntVar(&o.MaxK, "max-k", 10, "Cosmos DB: the precomputed list length, the largest k served")
+	fs.IntVar(&o.CacheSize, "cache-size", 100_000, "Cosmos DB and Redis: users whose lookups are cached (0: no cache)")
+	fs.DurationVar(&o.CacheTTL, "cache-ttl", 5*time.Minute, "Cosmos DB and Redis: how long a cached lookup is served")
+	fs.DurationVar(&o.CosmosTimeout, "cosmos-timeout", 2*time.Second, "Cosmos DB and Redis: time allowed for one lookup, retries included")
+	fs.IntVar(&o.MaxK, "max-k", 10, "Cosmos DB: the precomputed list length, the largest k served (Redis: read from the publication)")
+	fs.StringVar(&o.RedisPrefix, "redis-prefix", export.DefaultRedisPrefix, "Redis: the publication's key prefix (recs export --redis-prefix)")
+	fs.StringVar(&o.RedisAuth, "redis-auth", "auto", "Redis: auto (password from $"+envRedisPassword+" or the URL, Entra ID for Azure hosts, else none), password, entra or none")
 }
 
 func newServeCmd(env *Env) *cobra.Command {
@@ -98,6 +103,11 @@ SOURCE is one of
   cosmos://DATABASE/CONTAINER     point reads from Cosmos DB (endpoint --cosmos-endpoint or
                                   $RECS_COSMOS_ENDPOINT, key $RECS_COSMOS_KEY or Azure AD), with
                                   an LRU cache (--cache-size, --cache-ttl)
+  redis://HOST:PORT/DB, rediss://HOST:6380/DB
+                                  point reads from a publication of recs export --to redis
+                                  (--redis-prefix), with the same cache; the pointer key is
+                                  followed every --reload-interval. Password $RECS_REDIS_PASSWORD,
+                                  else Entra ID for Azure Cache for Redis (--redis-auth)
 
 Files and Blob publications are loaded into memory; every --reload-interval the
 source is checked (the run latest points at, the file's identity, the manifest's
@@ -116,6 +126,7 @@ line); the Cosmos key and SAS tokens never appear in them.`,
   recs serve --from "https://acct.blob.core.windows.net/recs/daily?sv=...&sig=..."
   RECS_COSMOS_ENDPOINT=https://acct.documents.azure.com:443/ \
     recs serve --from cosmos://recommendations/user_recommendations --cache-size 200000
+  RECS_REDIS_PASSWORD=... recs serve --from rediss://cache.redis.cache.windows.net:6380/0
   recs serve --from runs/latest --check        # validate the source, print a summary
   curl localhost:8080/v1/users/196/recommendations?k=5`,
 		Args: cobra.NoArgs,
@@ -161,11 +172,20 @@ line); the Cosmos key and SAS tokens never appear in them.`,
 }
 
 // serveSource is a parsed --from: a Loader for in-memory sources or a
-// Cosmos DB store.
+// remote store (Cosmos DB, Redis) read per request.
 type serveSource struct {
 	loader serve.Loader
-	cosmos *serve.CosmosStore
-	desc   string
+	remote remoteStore
+	// watch, if set, follows the remote store's changes until ctx ends
+	// (Redis: its pointer key).
+	watch func(ctx context.Context)
+	desc  string
+}
+
+// remoteStore is a store read per request, checked before serving.
+type remoteStore interface {
+	serve.Store
+	Check(ctx context.Context) error
 }
 
 func openServeSource(opts *serveOptions, srv *serve.Server, popularFromRun bool) (*serveSource, error) {
@@ -200,7 +220,9 @@ func openServeSource(opts *serveOptions, srv *serve.Server, popularFromRun bool)
 			Container: cc, Source: desc, MaxK: opts.MaxK, CacheSize: opts.CacheSize,
 			CacheTTL: opts.CacheTTL, Timeout: opts.CosmosTimeout, Registerer: srv.Registry(), Secrets: []string{key},
 		})
-		return &serveSource{cosmos: st, desc: desc}, nil
+		return &serveSource{remote: st, desc: desc}, nil
+	case strings.HasPrefix(from, "redis://") || strings.HasPrefix(from, "rediss://"):
+		return openRedisServeSource(opts, srv)
 	case strings.HasPrefix(from, "blob://"):
 		cont, prefix, _ := strings.Cut(strings.TrimPrefix(from, "blob://"), "/")
 		if cont == "" {
@@ -243,8 +265,8 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 	// version (a stat, a manifest's properties) or, for Cosmos DB, a read
 	// of the container. The lists themselves load after the listener is up,
 	// so that /healthz answers while a large source loads.
-	if src.cosmos != nil {
-		if err := src.cosmos.Check(ctx); err != nil {
+	if src.remote != nil {
+		if err := src.remote.Check(ctx); err != nil {
 			return err
 		}
 	} else if _, err := src.loader.Version(ctx); err != nil {
@@ -278,7 +300,7 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 
 	start := time.Now()
 	var version string
-	if src.cosmos != nil {
+	if src.remote != nil {
 		if opts.Popular != "" {
 			pop, err := serve.LoadPopular(ctx, opts.Popular, opts.MaxK)
 			if err != nil {
@@ -286,7 +308,7 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 			}
 			srv.SetPopular(pop)
 		}
-		if err := srv.SetStore(src.cosmos); err != nil {
+		if err := srv.SetStore(src.remote); err != nil {
 			return fail(err)
 		}
 	} else {
@@ -318,6 +340,9 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 		b, _ := json.MarshalIndent(info, "", "  ")
 		fmt.Fprintf(env.Out, "%s\n", b)
 		return nil
+	}
+	if src.watch != nil {
+		go src.watch(sctx)
 	}
 	if src.loader != nil && opts.ReloadInterval > 0 {
 		rl := &serve.Reloader{Loader: src.loader, Server: srv, Interval: opts.ReloadInterval, Log: log, Current: version}

@@ -59,17 +59,18 @@ func bindTrainFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 	fs.Float64Var(&c.Eval.RelevanceThreshold, "relevance-threshold", c.Eval.RelevanceThreshold, "only test ratings ≥ this are relevant (0: all)")
 	fs.BoolVar(&c.Recommend.IncludeSeen, "include-seen", c.Recommend.IncludeSeen, "do not exclude items the user rated in train")
 
-	fs.StringVar(&c.Publish.To, "publish", c.Publish.To, "where the top-k goes: none, dir, blob or cosmos")
+	fs.StringVar(&c.Publish.To, "publish", c.Publish.To, "where the top-k goes: none, dir, blob, cosmos or redis")
 	fs.StringVar(&c.Publish.Dir, "publish-dir", c.Publish.Dir, "directory for --publish dir")
 	fs.StringVar(&c.Publish.Prefix, "prefix", c.Publish.Prefix, "subdirectory or blob prefix of the publication")
-	fs.IntVar(&c.Publish.KeepGenerations, "keep-generations", c.Publish.KeepGenerations, "publications kept in --publish-dir / under the blob prefix, this one included (dir and blob)")
+	fs.IntVar(&c.Publish.KeepGenerations, "keep-generations", c.Publish.KeepGenerations, "publications kept in --publish-dir / under the blob or Redis prefix, this one included (dir, blob and redis)")
 	fs.StringVar(&c.Publish.BlobURL, "blob-url", c.Publish.BlobURL, "https://ACCOUNT.blob.core.windows.net/CONTAINER/PREFIX for --publish blob (default: $RECS_BLOB_URL)")
 	fs.StringVar(&c.Publish.BlobContainer, "blob-container", c.Publish.BlobContainer, "container for --publish blob with $AZURE_STORAGE_CONNECTION_STRING")
 	fs.StringVar(&c.Publish.CosmosEndpoint, "cosmos-endpoint", c.Publish.CosmosEndpoint, "Cosmos DB endpoint for --publish cosmos (default: $RECS_COSMOS_ENDPOINT; key from $RECS_COSMOS_KEY or Azure AD)")
 	fs.StringVar(&c.Publish.Database, "database", c.Publish.Database, "Cosmos DB database")
 	fs.StringVar(&c.Publish.Container, "container", c.Publish.Container, "Cosmos DB container (created with partition key /id)")
 	fs.StringVar(&c.Publish.DocumentShape, "document-shape", c.Publish.DocumentShape, "Cosmos documents: full ({id, items:[{id,score}], model, generatedAt}) or reference ({id, MovieId:[ids]})")
-	fs.IntVar(&c.Publish.TTL, "ttl", c.Publish.TTL, "Cosmos document time to live in seconds (0: none)")
+	fs.IntVar(&c.Publish.TTL, "ttl", c.Publish.TTL, "Cosmos document (or Redis key) time to live in seconds (0: none)")
+	bindTrainRedisFlags(fs, c)
 
 	fs.StringVar(&c.Gate.Baseline, "baseline", c.Gate.Baseline, "metrics document, run directory, or 'latest' to gate against")
 	fs.StringVar(&c.Gate.MaxRegression, "max-regression", c.Gate.MaxRegression, "allowances, e.g. ndcg@10=0.01,rmse=0.005 (direction-aware)")
@@ -166,6 +167,7 @@ func (o *trainOptions) effective(cmd *cobra.Command, args []string) (pipeline.Co
 	if len(args) > 0 {
 		cfg.Input.Sources = args
 	}
+	redisFromEnv(&cfg)
 	if err := cfg.Validate(); err != nil && !o.printConfig {
 		return cfg, usageError{err}
 	}

@@ -438,10 +438,15 @@ func checkCosmosID(id string) error {
 
 // document renders the user's document in the sink's shape.
 func (s *CosmosSink) document(meta toplist.Meta, l *toplist.List) []byte {
-	b := make([]byte, 0, 64+len(l.Items)*32)
+	return appendDocument(make([]byte, 0, 64+len(l.Items)*32), s.Shape, meta, l, s.TTL)
+}
+
+// appendDocument appends l's document in shape to b (ShapeFull unless
+// ShapeReference), with a "ttl" member when ttl is positive.
+func appendDocument(b []byte, shape DocumentShape, meta toplist.Meta, l *toplist.List, ttl int) []byte {
 	b = append(b, `{"id":`...)
 	b = toplist.AppendJSONString(b, l.User)
-	switch s.Shape {
+	switch shape {
 	case ShapeReference:
 		b = append(b, `,"MovieId":[`...)
 		for i, it := range l.Items {
@@ -469,9 +474,9 @@ func (s *CosmosSink) document(meta toplist.Meta, l *toplist.List) []byte {
 		b = meta.GeneratedAt.UTC().AppendFormat(b, time.RFC3339Nano)
 		b = append(b, '"')
 	}
-	if s.TTL > 0 {
+	if ttl > 0 {
 		b = append(b, `,"ttl":`...)
-		b = fmt.Appendf(b, "%d", s.TTL)
+		b = strconv.AppendInt(b, int64(ttl), 10)
 	}
 	return append(b, '}')
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/recs-dev/recs/internal/azure"
 	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/internal/redisconn"
 	"github.com/recs-dev/recs/toplist"
 )
 
@@ -23,7 +24,7 @@ import (
 // `recs train`; Open turns it into a Sink. Secrets (CosmosKey, keys and SAS
 // in Blob) are used, never shown: Describe leaves them out.
 type Target struct {
-	To string // "dir", "blob" or "cosmos"
+	To string // "dir", "blob", "cosmos" or "redis"
 
 	// Directory and Blob Storage.
 	Dir     string
@@ -52,6 +53,13 @@ type Target struct {
 	RequestTimeout time.Duration
 	Checkpoint     string
 	Resume         bool
+
+	// Redis (Shape and TTL as for Cosmos DB; KeepGenerations 0:
+	// DefaultRedisKeepGenerations).
+	RedisURL      string // redis:// or rediss://
+	RedisPassword string // "": the URL's, or Entra ID / none (RedisAuth)
+	RedisAuth     string // auto, password, entra or none ("": auto)
+	RedisPrefix   string // "": DefaultRedisPrefix
 
 	Progress *Counters
 	Log      *slog.Logger
@@ -88,6 +96,14 @@ func (t Target) Open() (Sink, string, error) {
 		desc = strings.TrimSuffix(desc, "/") + "/" + prefix
 		return &BlobSink{Container: cc, Prefix: prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, CreateContainer: true,
 			Counts: loc.Counts, Secrets: loc.Secrets(), Progress: t.Progress, Shard: t.Shard, Publication: t.Publication}, desc, nil
+	case "redis":
+		c, err := t.openRedis()
+		if err != nil {
+			return nil, "", err
+		}
+		prefix := or(t.RedisPrefix, DefaultRedisPrefix)
+		return &RedisSink{Client: c, Prefix: prefix, Shape: t.Shape, TTL: t.TTL, KeepGenerations: t.KeepGenerations,
+			MaxRetries: t.MaxRetries, Describe: c.String(), Scrub: c.Scrub, Progress: t.Progress, Log: t.Log}, c.String() + " prefix " + prefix, nil
 	case "dir":
 		desc := t.Dir
 		if t.Prefix != "" {
@@ -96,7 +112,21 @@ func (t Target) Open() (Sink, string, error) {
 		return &DirSink{Dir: t.Dir, Prefix: t.Prefix, Formats: t.Formats, KeepGenerations: t.KeepGenerations, Progress: t.Progress,
 			Shard: t.Shard, Publication: t.Publication}, desc, nil
 	}
-	return nil, "", fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
+	return nil, "", fmt.Errorf("export: unknown target %q: want dir, blob, cosmos or redis", t.To)
+}
+
+// openRedis returns a client of the Redis target.
+func (t Target) openRedis() (*redisconn.Client, error) {
+	auth, err := redisconn.ParseAuth(t.RedisAuth)
+	if err != nil {
+		return nil, err
+	}
+	if t.RedisPrefix != "" {
+		if err := CheckRedisPrefix(t.RedisPrefix); err != nil {
+			return nil, err
+		}
+	}
+	return redisconn.Open(redisconn.Config{URL: t.RedisURL, Password: t.RedisPassword, Auth: auth, Log: t.Log})
 }
 
 // Check verifies, without writing any data, that t can be published to:
@@ -147,8 +177,19 @@ func (t Target) Check(ctx context.Context) error {
 			return errs.Service("cosmos", reword(hostOf(t.CosmosEndpoint), t.cosmosCredential()))
 		}
 		return errs.Service("cosmos", azure.Scrub(err, t.CosmosKey))
+	case "redis":
+		c, err := t.openRedis()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := CheckRedis(ctx, c); err != nil {
+			rs := RedisSink{Describe: c.String()}
+			return errs.Service("redis", c.Scrub(rs.reword(err)))
+		}
+		return nil
 	}
-	return fmt.Errorf("export: unknown target %q: want dir, blob or cosmos", t.To)
+	return fmt.Errorf("export: unknown target %q: want dir, blob, cosmos or redis", t.To)
 }
 
 // cosmosCredential names what the Cosmos client authenticates with.

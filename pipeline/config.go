@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -94,8 +95,16 @@ type PublishConfig struct {
 	DocumentShape  string `yaml:"document_shape,omitempty"`
 	TTL            int    `yaml:"ttl,omitempty"`
 	// KeepGenerations is how many publications stay in the directory or
-	// under the blob prefix (dir and blob), this one included.
+	// under the blob or Redis prefix, this one included.
 	KeepGenerations int `yaml:"keep_generations"`
+	// Redis: the server's URL (without a password: use the environment),
+	// key prefix and authentication (auto, password, entra, none).
+	RedisURL    string `yaml:"redis_url,omitempty"`
+	RedisPrefix string `yaml:"redis_prefix,omitempty"`
+	RedisAuth   string `yaml:"redis_auth,omitempty"`
+	// RedisPassword is set by the command line from $RECS_REDIS_PASSWORD;
+	// it is never part of a configuration file or of config.yaml.
+	RedisPassword string `yaml:"-"`
 }
 
 // TuneConfig, when Space is set, runs a hyperparameter search on the
@@ -164,6 +173,7 @@ func (c Config) YAML() []byte {
 		c.Input.Sources[i] = stripQuery(s)
 	}
 	c.Publish.BlobURL = stripQuery(c.Publish.BlobURL)
+	c.Publish.RedisURL = stripPassword(c.Publish.RedisURL)
 	b, err := yaml.Marshal(c)
 	if err != nil {
 		panic("pipeline: " + err.Error())
@@ -194,9 +204,12 @@ func (c *Config) Validate() error {
 		bad("eval.k and recommend.k must be ≥ 1")
 	}
 	switch c.Publish.To {
-	case "none", "dir", "blob", "cosmos":
+	case "none", "dir", "blob", "cosmos", "redis":
 	default:
-		bad("publish.to %q: want none, dir, blob or cosmos", c.Publish.To)
+		bad("publish.to %q: want none, dir, blob, cosmos or redis", c.Publish.To)
+	}
+	if c.Publish.To == "redis" && c.Publish.RedisURL == "" {
+		bad("publish.to redis needs publish.redis_url (--redis-url or $RECS_REDIS_URL)")
 	}
 	if c.Publish.To == "dir" && c.Publish.Dir == "" {
 		bad("publish.to dir needs publish.dir")
@@ -214,6 +227,18 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("invalid configuration: %s", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// stripPassword removes the password of a URL's user information
+// (redis://:PASSWORD@host) and leaves anything else alone.
+func stripPassword(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+			return u.String()
+		}
+	}
+	return s
 }
 
 // stripQuery removes the query of an http(s) URL, where SAS tokens live,

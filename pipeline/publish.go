@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -85,6 +86,7 @@ func (c *PublishConfig) target() export.Target {
 		url = os.Getenv("RECS_BLOB_URL")
 	}
 	t.Blob = azure.BlobLocation{URL: url, Container: c.BlobContainer}.FromEnv()
+	t.RedisURL, t.RedisPassword, t.RedisAuth, t.RedisPrefix = c.RedisURL, c.RedisPassword, c.RedisAuth, c.RedisPrefix
 	return t
 }
 
@@ -101,6 +103,9 @@ func (r *run) publish(ctx context.Context) error {
 	sink, desc, err := t.Open()
 	if err != nil {
 		return err
+	}
+	if c, ok := sink.(io.Closer); ok {
+		defer c.Close()
 	}
 	rd, err := toplist.Open(r.path(rundir.TopKFile))
 	if err != nil {

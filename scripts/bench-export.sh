@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench-export: recs export of USERS user documents (default 1,000,000, top
 # 10 each) to the local Cosmos DB emulator (@vercel/cosmosdb-server) and to
-# Azurite, with a local directory export as the reference measured in the
+# Azurite and to a local redis-server (twice: a first publication, then one
+# that replaces it and deletes the old generation), with a local directory
+# export as the reference measured in the
 # same run. Prints documents/s and MB/s (10^6 bytes of document bodies or
 # blob contents per second) for each, and each sink's ratio to the
 # directory export.
@@ -58,6 +60,7 @@ PIDS=()
 cleanup() {
 	for fd in 7 8; do eval "exec $fd>&-" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if [ -n "${REDIS_PID:-}" ]; then kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null || true; fi
 	rm -rf "$BENCH_DIR/fifo-"* "$BENCH_DIR/dir-out"
 }
 trap cleanup EXIT
@@ -78,6 +81,24 @@ start_emulator() {
 		sleep 0.1
 	done
 	[ -n "$URL" ] || { echo "bench-export: $name did not start:" >&2; cat "$log" >&2; exit 1; }
+}
+
+# start_redis: starts Debian's redis-server on a free port of 127.0.0.1
+# (nothing on disk, no password: loopback only) and sets REDIS_URL.
+start_redis() {
+	command -v redis-server >/dev/null || { echo "bench-export: redis-server missing; run 'make test-deps'" >&2; exit 1; }
+	local port log=$BENCH_DIR/redis.log
+	for port in $(seq 16379 16479); do
+		redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --daemonize no > "$log" 2>&1 &
+		REDIS_PID=$!
+		for _ in $(seq 1 200); do
+			if grep -q "Ready to accept connections" "$log"; then REDIS_URL=redis://127.0.0.1:$port/0; return; fi
+			kill -0 "$REDIS_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=
+	done
+	echo "bench-export: redis-server did not start:" >&2; cat "$log" >&2; exit 1
 }
 
 # export_timed NAME ARGS...: runs recs export --json, sets DOCS, MB, SECS,
@@ -115,5 +136,12 @@ export_timed "cosmosdb-server (full, c=$CONCURRENCY)" --to cosmos --concurrency 
 COSMOS_DPS=$DPS
 exec 8>&-
 
-awk -v r="$REF_DPS" -v b="$BLOB_DPS" -v c="$COSMOS_DPS" 'BEGIN {
-	printf "ratio to the directory export: azurite blob %.2f×, cosmosdb-server %.3f×\n", b / r, c / r }'
+start_redis
+export_timed "redis-server (full, pipelined)" --to redis --redis-url "$REDIS_URL" --redis-prefix bench
+REDIS_DPS=$DPS
+export_timed "redis-server (replace + delete old)" --to redis --redis-url "$REDIS_URL" --redis-prefix bench
+REDIS2_DPS=$DPS
+
+awk -v r="$REF_DPS" -v b="$BLOB_DPS" -v c="$COSMOS_DPS" -v d="$REDIS_DPS" -v e="$REDIS2_DPS" 'BEGIN {
+	printf "ratio to the directory export: azurite blob %.2f×, cosmosdb-server %.3f×, redis-server %.2f× (replacing: %.2f×)\n", b / r, c / r, d / r, e / r
+	printf "bar: redis-server ≥ 100,000 docs/s: %.0f docs/s, %s\n", d, (d >= 100000 ? "ok" : "NOT MET") }'

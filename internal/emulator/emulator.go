@@ -180,6 +180,7 @@ func launch(p *proc, script string, ready *regexp.Regexp) (string, error) {
 // the emulators exit with the test binary. It is for TestMain functions and
 // benchmarks that want them gone earlier.
 func Stop() {
+	stopRedis()
 	for _, p := range []*proc{&azurite, &cosmos} {
 		if p.cmd != nil && p.stdin != nil {
 			p.stdin.Close()

@@ -14,6 +14,9 @@
 //   - latency at a fixed offered load of 10,000 requests/s, open loop
 //     (requests sent on schedule whatever the responses, latency measured
 //     from the scheduled time);
+//   - with --redis (default), `recs serve --from redis://…` (a local
+//     redis-server, the cache warm) against `recs serve` from memory,
+//     alternating rounds, and the ratio of their medians;
 //   - with --cosmos (default), the same against the Cosmos DB emulator
 //     (testdata/emulators/cosmos.js) through `recs serve --from cosmos://`,
 //     with the cache off and on.
@@ -97,6 +100,7 @@ type options struct {
 	seed       uint64
 	memory     bool
 	cosmos     bool
+	redis      bool
 	cosmosN    int
 	cosmosRate float64
 	emulators  string
@@ -119,6 +123,7 @@ func run(ctx context.Context, args []string) error {
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the synthetic lists and of the request order")
 	fs.BoolVar(&o.memory, "memory", true, "measure the in-memory source and the baseline")
 	fs.BoolVar(&o.cosmos, "cosmos", true, "also measure the Cosmos DB source against the local emulator")
+	fs.BoolVar(&o.redis, "redis", true, "also measure the Redis source (warm cache) against the in-memory one, with a local redis-server")
 	fs.IntVar(&o.cosmosN, "cosmos-users", 20_000, "users published to the Cosmos DB emulator")
 	fs.Float64Var(&o.cosmosRate, "cosmos-rate", 1_000, "open-loop load against Cosmos DB without the cache, requests/s")
 	fs.StringVar(&o.emulators, "emulators", "testdata/emulators", "directory of the emulator scripts and node_modules")
@@ -151,6 +156,11 @@ func run(ctx context.Context, args []string) error {
 	if o.memory {
 		if err := benchMemory(ctx, o, topk, lists); err != nil {
 			return err
+		}
+	}
+	if o.redis {
+		if err := benchRedis(ctx, o, topk, meta, lists); err != nil {
+			return fmt.Errorf("redis: %w", err)
 		}
 	}
 	if o.cosmos {

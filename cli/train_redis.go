@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/recs-dev/recs/pipeline"
+)
+
+// bindTrainRedisFlags binds the Redis flags of `recs train --publish redis`.
+func bindTrainRedisFlags(fs *pflag.FlagSet, c *pipeline.Config) {
+	fs.StringVar(&c.Publish.RedisURL, "redis-url", c.Publish.RedisURL, "redis://HOST:6379/0 or rediss://HOST:6380/0 for --publish redis (default: $"+envRedisURL+"; password from $"+envRedisPassword+", else Entra ID for Azure hosts)")
+	fs.StringVar(&c.Publish.RedisPrefix, "redis-prefix", c.Publish.RedisPrefix, "Redis key prefix of the publication (default recs)")
+	fs.StringVar(&c.Publish.RedisAuth, "redis-auth", c.Publish.RedisAuth, "Redis authentication: auto, password, entra or none (default auto)")
+}
+
+// redisFromEnv fills the Redis URL (when neither the file nor a flag gave
+// one) and the password from the environment: the command line is the
+// only place that reads them.
+func redisFromEnv(cfg *pipeline.Config) {
+	if cfg.Publish.To != "redis" {
+		return
+	}
+	if cfg.Publish.RedisURL == "" {
+		cfg.Publish.RedisURL = os.Getenv(envRedisURL)
+	}
+	cfg.Publish.RedisPassword = os.Getenv(envRedisPassword)
+}
