@@ -341,7 +341,7 @@ func runExport(ctx context.Context, env *Env, o *exportOptions) error {
 
 	live := new(export.Counters)
 	t := export.Target{To: o.To, Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats, KeepGenerations: o.Keep,
-		Blob:           azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.FromEnv(),
+		Blob:           azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.WithDefaults(),
 		CosmosEndpoint: o.CosmosEndpoint, CosmosKey: os.Getenv(envCosmosKey),
 		Database: o.Database, Container: o.Container, Shape: o.shape, TTL: o.TTL,
 		Concurrency: o.Concurrency, MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout,

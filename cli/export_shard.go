@@ -109,7 +109,7 @@ type finalizeResult struct {
 func runFinalize(ctx context.Context, env *Env, o *exportOptions) error {
 	start := time.Now()
 	t := export.Target{To: o.To, Dir: o.Dir, Prefix: o.Prefix, Formats: o.formats, KeepGenerations: o.Keep,
-		Blob:       azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.FromEnv(),
+		Blob:       azure.BlobLocation{URL: o.BlobURL, Container: o.BlobContainer}.WithDefaults(),
 		MaxRetries: o.MaxRetries, RequestTimeout: o.RequestTimeout, Log: env.Log}
 	sink, target, err := t.Open()
 	if err != nil {

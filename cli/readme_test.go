@@ -64,7 +64,8 @@ var envAssign = regexp.MustCompile(`^([A-Z_][A-Z0-9_]*)=(\S*)\s+`)
 // is changed: synth makes a smaller data set (the same preset cut to 300
 // users), the server listens on a free port that the curl lines follow,
 // and the Cosmos DB line gets the emulator's endpoint and key for the
-// placeholders in its environment assignments. curl is a small stand-in
+// placeholders in its environment assignments, the Redis line the test
+// redis-server's. curl is a small stand-in
 // that fails on a status other than 2xx.
 func TestREADMEExamples(t *testing.T) {
 	cmds := readmeBlock(t)
@@ -80,6 +81,7 @@ func TestREADMEExamples(t *testing.T) {
 
 	var script strings.Builder
 	var cosmos *emulator.CosmosServer
+	var redis *emulator.RedisServer
 	nbg := 0
 	for _, c := range cmds {
 		var envs []string
@@ -93,11 +95,19 @@ func TestREADMEExamples(t *testing.T) {
 			if cosmos == nil && strings.HasPrefix(name, "RECS_COSMOS_") {
 				cosmos = emulator.Cosmos(t)
 			}
+			if redis == nil && strings.HasPrefix(name, "RECS_REDIS_") {
+				redis = emulator.Redis(t)
+			}
 			switch name {
 			case "RECS_COSMOS_ENDPOINT":
 				fmt.Fprintf(&script, "env %s=%s\n", name, cosmos.Endpoint)
 			case "RECS_COSMOS_KEY":
 				fmt.Fprintf(&script, "env %s=%s\n", name, cosmos.Key)
+			case "RECS_REDIS_URL":
+				// A database of its own: other tests share the server.
+				fmt.Fprintf(&script, "env %s=%s\n", name, redis.URL(7))
+			case "RECS_REDIS_PASSWORD":
+				fmt.Fprintf(&script, "env %s=%s\n", name, redis.Password)
 			default:
 				t.Fatalf("README line sets %s, which this test cannot provide: %s", name, c)
 			}

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/internal/azure"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/internal/progress"
 	"github.com/recs-dev/recs/topk"
@@ -200,6 +201,10 @@ forces one the CPU supports; 'recs version' says which runs.`,
 			if err := env.setupLog(); err != nil {
 				return err
 			}
+			// The only place the Blob Storage secrets are read: every
+			// Blob location falls back on them (azure.WithDefaults).
+			azure.SetDefaultCredentials(azure.Credentials{
+				ConnectionString: os.Getenv(azure.EnvConnectionString), AccountKey: os.Getenv(azure.EnvAccountKey)})
 			return useKernels(os.Getenv("RECS_KERNELS"))
 		},
 	}

@@ -228,7 +228,7 @@ func openServeSource(opts *serveOptions, srv *serve.Server, popularFromRun bool)
 		if cont == "" {
 			return nil, usagef("--from %q: want blob://CONTAINER/PREFIX", from)
 		}
-		loc := azure.BlobLocation{Container: cont}.FromEnv()
+		loc := azure.BlobLocation{Container: cont}.WithDefaults()
 		if loc.ConnectionString == "" {
 			return nil, usagef("--from blob://… needs $%s (or give an https:// Blob URL)", azure.EnvConnectionString)
 		}
@@ -238,7 +238,7 @@ func openServeSource(opts *serveOptions, srv *serve.Server, popularFromRun bool)
 		}
 		return &serveSource{loader: src, desc: src.String()}, nil
 	case strings.HasPrefix(from, "https://") || strings.HasPrefix(from, "http://"):
-		src, err := serve.NewBlobSource(azure.BlobLocation{URL: from}.FromEnv(), "")
+		src, err := serve.NewBlobSource(azure.BlobLocation{URL: from}.WithDefaults(), "")
 		if err != nil {
 			return nil, err
 		}

@@ -199,7 +199,7 @@ func TestShardedRecommendExportBlob(t *testing.T) {
 		t.Errorf("the union of the parts differs from the unsharded run (%d lines against %d)", len(got), len(want))
 	}
 	// serve reads the whole publication from its parts.
-	src, err := serve.NewBlobSource(azure.BlobLocation{Container: name}.FromEnv(), "nightly")
+	src, err := serve.NewBlobSource(azure.BlobLocation{Container: name}.WithDefaults(), "nightly")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,9 +16,14 @@ func bindTrainRedisFlags(fs *pflag.FlagSet, c *pipeline.Config) {
 }
 
 // redisFromEnv fills the Redis URL (when neither the file nor a flag gave
-// one) and the password from the environment: the command line is the
-// only place that reads them.
+// one), the password, the Cosmos DB key and the default Cosmos endpoint
+// and Blob URL from the environment: the command line is the only place
+// that reads them.
 func redisFromEnv(cfg *pipeline.Config) {
+	// The other sinks' secrets and defaults, likewise.
+	cfg.Publish.CosmosKey = os.Getenv("RECS_COSMOS_KEY")
+	cfg.Publish.DefaultCosmosEndpoint = os.Getenv("RECS_COSMOS_ENDPOINT")
+	cfg.Publish.DefaultBlobURL = os.Getenv("RECS_BLOB_URL")
 	if cfg.Publish.To != "redis" {
 		return
 	}

@@ -85,7 +85,7 @@ func OpenBlob(ctx context.Context, loc string, opts BlobOptions) (rc io.ReadClos
 		l.URL = loc
 		name, _, _ = strings.Cut(loc, "?")
 	}
-	l = l.FromEnv()
+	l = l.WithDefaults()
 	secrets := l.Secrets()
 	fail := func(err error) (io.ReadCloser, int64, string, error) {
 		return nil, 0, name, errs.Service("blob", azure.Scrub(err, secrets...))

@@ -428,7 +428,8 @@ func TestReadBlobDataset(t *testing.T) {
 		}
 	}
 	// The glob and LoadTable, with the key from the environment.
-	t.Setenv(azure.EnvAccountKey, az.Key)
+	azure.SetDefaultCredentials(azure.Credentials{AccountKey: az.Key})
+	t.Cleanup(func() { azure.SetDefaultCredentials(azure.Credentials{}) })
 	var late []row
 	for _, r := range ordered {
 		if yearOf(r.t) >= 2020 {

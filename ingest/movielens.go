@@ -59,16 +59,14 @@ type DownloadOptions struct {
 }
 
 // CacheDir returns the directory recs caches downloads in:
-// $XDG_CACHE_HOME/recs, or ~/.cache/recs when XDG_CACHE_HOME is unset.
+// recs under the user cache directory (os.UserCacheDir: $XDG_CACHE_HOME,
+// else ~/.cache, on Linux).
 func CacheDir() (string, error) {
-	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "recs"), nil
-	}
-	home, err := os.UserHomeDir()
+	d, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("no cache directory: set XDG_CACHE_HOME (%w)", err)
 	}
-	return filepath.Join(home, ".cache", "recs"), nil
+	return filepath.Join(d, "recs"), nil
 }
 
 // MovieLensPath returns the path of the cached archive ml-<name>.zip,

@@ -105,6 +105,13 @@ type PublishConfig struct {
 	// RedisPassword is set by the command line from $RECS_REDIS_PASSWORD;
 	// it is never part of a configuration file or of config.yaml.
 	RedisPassword string `yaml:"-"`
+	// Set by the command line from the environment, never written to
+	// config.yaml: the Cosmos DB key ($RECS_COSMOS_KEY), and the endpoint
+	// and Blob URL used when the configuration names none
+	// ($RECS_COSMOS_ENDPOINT, $RECS_BLOB_URL, which may carry a SAS).
+	CosmosKey             string `yaml:"-"`
+	DefaultCosmosEndpoint string `yaml:"-"`
+	DefaultBlobURL        string `yaml:"-"`
 }
 
 // TuneConfig, when Space is set, runs a hyperparameter search on the

@@ -69,7 +69,8 @@ func (r *run) gate(doc *eval.Document) (*GateResult, error) {
 }
 
 // target builds the export target of the configuration. Credentials come
-// from the environment only.
+// from the fields the command line fills from the environment, and for
+// Blob Storage from azure's default credentials.
 func (c *PublishConfig) target() export.Target {
 	t := export.Target{To: c.To, Dir: c.Dir, Prefix: c.Prefix, KeepGenerations: c.KeepGenerations, Database: c.Database, Container: c.Container,
 		Shape: export.DocumentShape(c.DocumentShape), TTL: c.TTL}
@@ -78,14 +79,14 @@ func (c *PublishConfig) target() export.Target {
 	}
 	t.CosmosEndpoint = c.CosmosEndpoint
 	if t.CosmosEndpoint == "" {
-		t.CosmosEndpoint = os.Getenv("RECS_COSMOS_ENDPOINT")
+		t.CosmosEndpoint = c.DefaultCosmosEndpoint
 	}
-	t.CosmosKey = os.Getenv("RECS_COSMOS_KEY")
+	t.CosmosKey = c.CosmosKey
 	url := c.BlobURL
 	if url == "" {
-		url = os.Getenv("RECS_BLOB_URL")
+		url = c.DefaultBlobURL
 	}
-	t.Blob = azure.BlobLocation{URL: url, Container: c.BlobContainer}.FromEnv()
+	t.Blob = azure.BlobLocation{URL: url, Container: c.BlobContainer}.WithDefaults()
 	t.RedisURL, t.RedisPassword, t.RedisAuth, t.RedisPrefix = c.RedisURL, c.RedisPassword, c.RedisAuth, c.RedisPrefix
 	return t
 }

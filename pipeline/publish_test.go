@@ -27,10 +27,9 @@ import (
 // user of the top-k file has a document with the same items in order.
 func TestPublishCosmos(t *testing.T) {
 	emu := emulator.Cosmos(t)
-	t.Setenv("RECS_COSMOS_ENDPOINT", emu.Endpoint)
-	t.Setenv("RECS_COSMOS_KEY", emu.Key)
 	c := testConfig(smallData(t), filepath.Join(t.TempDir(), "runs"))
 	c.Publish.To, c.Publish.Container = "cosmos", "pipeline_test"
+	c.Publish.DefaultCosmosEndpoint, c.Publish.CosmosKey = emu.Endpoint, emu.Key
 	res, err := Run(context.Background(), c, "test", Hooks{})
 	if err != nil {
 		t.Fatal(err)
@@ -75,10 +74,10 @@ func TestPublishCosmos(t *testing.T) {
 // data files) and checks that a dry run refuses a wrong account key.
 func TestPublishBlobAndDryRun(t *testing.T) {
 	emu := emulator.Azurite(t)
-	t.Setenv("RECS_BLOB_URL", emu.ServiceURL+"/pipeline/nightly")
-	t.Setenv(azure.EnvAccountKey, emu.Key)
+	useAccountKey(t, emu.Key)
 	c := testConfig(smallData(t), filepath.Join(t.TempDir(), "runs"))
 	c.Publish.To = "blob"
+	c.Publish.DefaultBlobURL = emu.ServiceURL + "/pipeline/nightly"
 
 	if _, err := DryRun(context.Background(), c, Hooks{}); err != nil {
 		t.Fatalf("dry run with the right key: %v", err)
@@ -87,7 +86,7 @@ func TestPublishBlobAndDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cc, prefix, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/pipeline/nightly"}.FromEnv())
+	cc, prefix, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/pipeline/nightly"}.WithDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +96,7 @@ func TestPublishBlobAndDryRun(t *testing.T) {
 	}
 
 	wrong := strings.Repeat("A", len(emu.Key)-4) + "AA=="
-	t.Setenv(azure.EnvAccountKey, wrong)
+	useAccountKey(t, wrong)
 	_, err = DryRun(context.Background(), c, Hooks{})
 	if !errs.IsService(err) {
 		t.Fatalf("dry run with a wrong key: %v, want a service error", err)
@@ -131,12 +130,12 @@ var blobSeq atomic.Int64
 // nightly CronJob does, and records the source in the manifest.
 func TestTrainFromBlob(t *testing.T) {
 	emu := emulator.Azurite(t)
-	t.Setenv(azure.EnvAccountKey, emu.Key)
+	useAccountKey(t, emu.Key)
 	// A container of its own per run: the emulator outlives one run of
 	// the test under -count.
 	cont := fmt.Sprintf("ratings%d", blobSeq.Add(1))
 	url := emu.ServiceURL + "/" + cont + "/daily/ratings.csv"
-	cc, _, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/" + cont}.FromEnv())
+	cc, _, err := azure.OpenContainer(azure.BlobLocation{URL: emu.ServiceURL + "/" + cont}.WithDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,4 +158,11 @@ func TestTrainFromBlob(t *testing.T) {
 	if in := res.Manifest.Inputs; len(in) != 1 || in[0].Source != url || in[0].Rows != 6000 {
 		t.Errorf("inputs %+v, want %s with 6000 rows", in, url)
 	}
+}
+
+// useAccountKey makes key the Blob account key every location falls back
+// on (what recs sets from $AZURE_STORAGE_KEY) for the rest of the test.
+func useAccountKey(t *testing.T, key string) {
+	azure.SetDefaultCredentials(azure.Credentials{AccountKey: key})
+	t.Cleanup(func() { azure.SetDefaultCredentials(azure.Credentials{}) })
 }

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -49,14 +49,34 @@ type BlobLocation struct {
 // backoff from 0.5 s to 30 s with jitter, honouring Retry-After.
 var DefaultRetry = policy.RetryOptions{MaxRetries: 5, RetryDelay: 500 * time.Millisecond, MaxRetryDelay: 30 * time.Second}
 
-// FromEnv fills AccountKey and, for a Container location,
-// ConnectionString from the environment when they are empty.
-func (l BlobLocation) FromEnv() BlobLocation {
+// Credentials are the account-wide Blob Storage secrets a location falls
+// back on when it carries none: a connection string (for a Container
+// location) and an account key (for a URL without a SAS). The command
+// line reads them from $AZURE_STORAGE_CONNECTION_STRING and
+// $AZURE_STORAGE_KEY (EnvConnectionString, EnvAccountKey) and sets them
+// once with SetDefaultCredentials; no library code reads the environment.
+type Credentials struct {
+	ConnectionString string
+	AccountKey       string
+}
+
+var defaultCredentials atomic.Pointer[Credentials]
+
+// SetDefaultCredentials sets the credentials WithDefaults falls back on.
+func SetDefaultCredentials(c Credentials) { defaultCredentials.Store(&c) }
+
+// WithDefaults fills AccountKey and, for a Container location,
+// ConnectionString from the default credentials when they are empty.
+func (l BlobLocation) WithDefaults() BlobLocation {
+	c := defaultCredentials.Load()
+	if c == nil {
+		return l
+	}
 	if l.URL == "" && l.ConnectionString == "" {
-		l.ConnectionString = os.Getenv(EnvConnectionString)
+		l.ConnectionString = c.ConnectionString
 	}
 	if l.URL != "" && l.AccountKey == "" {
-		l.AccountKey = os.Getenv(EnvAccountKey)
+		l.AccountKey = c.AccountKey
 	}
 	return l
 }

@@ -91,7 +91,7 @@ func OpenFS(ctx context.Context, l BlobLocation) (*FS, error) {
 	if u, ok := ADLSToBlobURL(l.URL); ok {
 		l.URL = u
 	}
-	l = l.FromEnv()
+	l = l.WithDefaults()
 	secrets := l.Secrets()
 	cc, prefix, err := OpenContainer(l)
 	if err != nil {
