@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/recs-dev/recs/internal/atomicfile"
 	"github.com/recs-dev/recs/internal/errs"
@@ -378,6 +379,30 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 
 	md := pf.MetaData()
 	sch := md.Schema
+	leaf, err := ratingColumns(sch, name)
+	if err != nil {
+		return nil, err
+	}
+	props := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
+	for _, role := range []int{colUser, colItem} {
+		if sch.Column(leaf[role]).PhysicalType() == parquet.Types.ByteArray {
+			props.SetReadDict(leaf[role], true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
+	if err != nil {
+		return nil, errs.Inputf(name, 0, "reading Parquet schema: %w", err)
+	}
+	total := md.NumRows
+	if total < 0 || total > math.MaxInt32 {
+		return nil, errs.Inputf(name, 0, "%d rows: a table holds at most %d", total, math.MaxInt32)
+	}
+	return readRowGroups(fr, pf.NumRowGroups(), name, leaf, total, fileSize)
+}
+
+// ratingColumns finds the leaf column of each role in sch by its name (see
+// ReadParquet), -1 for a missing timestamp column.
+func ratingColumns(sch *schema.Schema, name string) ([numCols]int, error) {
 	var leaf [numCols]int
 	for i := range leaf {
 		leaf[i] = -1
@@ -394,7 +419,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 					continue
 				}
 				if leaf[role] >= 0 {
-					return nil, errs.Inputf(name, 0, "two %s columns: %q and %q",
+					return leaf, errs.Inputf(name, 0, "two %s columns: %q and %q",
 						parquetRoleNames[role], sch.Column(leaf[role]).Name(), col.Name())
 				}
 				leaf[role] = c
@@ -403,26 +428,17 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 	}
 	for role := colUser; role <= colRating; role++ {
 		if leaf[role] < 0 {
-			return nil, errs.Inputf(name, 0, "no %s column (looked for %s)",
+			return leaf, errs.Inputf(name, 0, "no %s column (looked for %s)",
 				parquetRoleNames[role], strings.Join(parquetAliases[role], ", "))
 		}
 	}
+	return leaf, nil
+}
 
-	props := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
-	for _, role := range []int{colUser, colItem} {
-		if sch.Column(leaf[role]).PhysicalType() == parquet.Types.ByteArray {
-			props.SetReadDict(leaf[role], true)
-		}
-	}
-	fr, err := pqarrow.NewFileReader(pf, props, mem)
-	if err != nil {
-		return nil, errs.Inputf(name, 0, "reading Parquet schema: %w", err)
-	}
-
-	total := md.NumRows
-	if total < 0 || total > math.MaxInt32 {
-		return nil, errs.Inputf(name, 0, "%d rows: a table holds at most %d", total, math.MaxInt32)
-	}
+// readRowGroups reads the leaf columns of every row group of fr (nGroups
+// of them, total rows as the footer declares, in a file of fileSize bytes)
+// into a new table.
+func readRowGroups(fr *pqarrow.FileReader, nGroups int, name string, leaf [numCols]int, total, fileSize int64) (*Table, error) {
 	// Columns are allocated once for the rows the footer declares, unless
 	// that is far more than the file could plausibly hold (our files take
 	// about 6 bytes a row): a corrupt footer must not allocate gigabytes.
@@ -448,7 +464,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 		}
 	}
 	ctx := context.Background()
-	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+	for rg := 0; rg < nGroups; rg++ {
 		tbl, err := fr.ReadRowGroups(ctx, indices, []int{rg})
 		if err != nil {
 			return nil, errs.Inputf(name, 0, "row group %d: %w", rg, err)
