@@ -621,77 +621,13 @@ func loadWorkers() int { return max(8, runtime.GOMAXPROCS(0)) }
 // parallel, and concatenates them in the order of their names.
 func (ld loader) readFactorDir(sub string, rank int, info *idInfo) ([]string, []float32, error) {
 	dir := ld.where(sub)
-	ents, err := fs.ReadDir(ld.fsys, sub)
+	parts, err := ld.factorParts(sub)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, errs.Inputf(dir, 0, "missing: the model is incomplete")
-		}
-		return nil, nil, ld.fileErr(sub, err)
+		return nil, nil, err
 	}
-	var parts []string
-	success := false
-	for _, e := range ents {
-		name := e.Name()
-		switch {
-		case name == "_SUCCESS":
-			success = true
-		case strings.HasPrefix(name, "part-") && strings.HasSuffix(name, ".parquet"):
-			parts = append(parts, name)
-		}
-	}
-	if !success {
-		return nil, nil, errs.Inputf(dir, 0, "no _SUCCESS marker: the model was not completely written")
-	}
-	if len(parts) == 0 {
-		return nil, nil, errs.Inputf(dir, 0, "no part-*.parquet files")
-	}
-	sort.Strings(parts)
-	type result struct {
-		ids  []int64
-		vals []float32
-		err  error
-	}
-	res := make([]result, len(parts))
-	next := make(chan int)
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for range min(loadWorkers(), len(parts)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := range next {
-				r := &res[k]
-				r.ids, r.vals, r.err = ld.readFactorFile(sub+"/"+parts[k], rank)
-				if r.err != nil {
-					failed.Store(true)
-				}
-			}
-		}()
-	}
-	for k := range parts {
-		if failed.Load() {
-			break // the error is reported below; the other parts need not be read
-		}
-		next <- k
-	}
-	close(next)
-	wg.Wait()
-	var rawIDs []int64
-	var f []float32
-	for _, r := range res {
-		if r.err != nil {
-			return nil, nil, r.err
-		}
-	}
-	total := 0
-	for _, r := range res {
-		total += len(r.ids)
-	}
-	rawIDs = make([]int64, 0, total)
-	f = make([]float32, 0, total*rank)
-	for _, r := range res {
-		rawIDs = append(rawIDs, r.ids...)
-		f = append(f, r.vals...)
+	rawIDs, f, err := ld.readFactorParts(sub, parts, rank)
+	if err != nil {
+		return nil, nil, err
 	}
 	seen := make(map[int64]struct{}, len(rawIDs))
 	for _, id := range rawIDs {
@@ -724,6 +660,88 @@ func (ld loader) readFactorDir(sub string, rank int, info *idInfo) ([]string, []
 		copy(out[int(pos)*rank:int(pos+1)*rank], f[r*rank:(r+1)*rank])
 	}
 	return slices.Clone(info.IDs), out, nil
+}
+
+// factorParts returns the names of the part files of the factor directory
+// sub, sorted, after checking that it holds a _SUCCESS marker.
+func (ld loader) factorParts(sub string) ([]string, error) {
+	dir := ld.where(sub)
+	ents, err := fs.ReadDir(ld.fsys, sub)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errs.Inputf(dir, 0, "missing: the model is incomplete")
+		}
+		return nil, ld.fileErr(sub, err)
+	}
+	var parts []string
+	success := false
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case name == "_SUCCESS":
+			success = true
+		case strings.HasPrefix(name, "part-") && strings.HasSuffix(name, ".parquet"):
+			parts = append(parts, name)
+		}
+	}
+	if !success {
+		return nil, errs.Inputf(dir, 0, "no _SUCCESS marker: the model was not completely written")
+	}
+	if len(parts) == 0 {
+		return nil, errs.Inputf(dir, 0, "no part-*.parquet files")
+	}
+	sort.Strings(parts)
+	return parts, nil
+}
+
+// readFactorParts reads the part files parts of sub on up to loadWorkers()
+// goroutines and returns their ids and factors concatenated in order; on
+// an error it stops handing out parts and returns the first part's error.
+func (ld loader) readFactorParts(sub string, parts []string, rank int) ([]int64, []float32, error) {
+	type result struct {
+		ids  []int64
+		vals []float32
+		err  error
+	}
+	res := make([]result, len(parts))
+	next := make(chan int)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range min(loadWorkers(), len(parts)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				r := &res[k]
+				r.ids, r.vals, r.err = ld.readFactorFile(sub+"/"+parts[k], rank)
+				if r.err != nil {
+					failed.Store(true)
+				}
+			}
+		}()
+	}
+	for k := range parts {
+		if failed.Load() {
+			break // the error is reported below; the other parts need not be read
+		}
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	total := 0
+	for _, r := range res {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		total += len(r.ids)
+	}
+	rawIDs := make([]int64, 0, total)
+	f := make([]float32, 0, total*rank)
+	for _, r := range res {
+		rawIDs = append(rawIDs, r.ids...)
+		f = append(f, r.vals...)
+	}
+	return rawIDs, f, nil
 }
 
 // readFactorFile reads one Parquet file of (id, features) rows.

@@ -230,60 +230,25 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 		return err
 	}
 	cp := &Checkpoint{Target: s.target(), Model: meta.Model, GeneratedAt: meta.GeneratedAt.UTC()}
-	var skip int64
-	var skipHash string
-	if s.Checkpoint != "" && s.Resume {
-		old, err := ReadCheckpoint(s.Checkpoint)
-		switch {
-		case err != nil:
-			return err
-		case old == nil:
-			s.Log.Info("no checkpoint; writing every document", "checkpoint", s.Checkpoint)
-		case old.Target != cp.Target || old.Model != cp.Model || !old.GeneratedAt.Equal(cp.GeneratedAt):
-			s.Log.Warn("checkpoint is for another run; writing every document", "checkpoint", s.Checkpoint,
-				"checkpoint_model", old.Model, "model", meta.Model)
-		default:
-			skip, skipHash = old.Done, old.UsersHash
-			s.Log.Info("resuming", "skip", skip, "checkpoint", s.Checkpoint)
-		}
+	skip, skipHash, err := s.resumePoint(cp)
+	if err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	lim := newAIMD(1, s.MaxConcurrency, s.MaxConcurrency)
-	tr := newTracker()
+	r := &cosmosRun{
+		s: s, meta: meta, cc: cc, c: c, cp: cp, ctx: ctx, cancel: cancel,
+		lim: newAIMD(1, s.MaxConcurrency, s.MaxConcurrency),
+		tr:  newTracker(),
+	}
 
-	// The checkpoint writer: every CheckpointEvery and once at the end.
 	ckDone := make(chan struct{})
 	var ckWG sync.WaitGroup
-	saveCheckpoint := func(complete bool) {
-		if s.Checkpoint == "" {
-			return
-		}
-		cp.Done, cp.LastUser, cp.UsersHash = tr.watermark()
-		cp.Complete = complete
-		if err := writeCheckpoint(s.Checkpoint, cp); err != nil {
-			s.Log.Warn("cannot write checkpoint", "checkpoint", s.Checkpoint, "err", err)
-		}
-	}
 	ckWG.Add(1)
 	go func() {
 		defer ckWG.Done()
-		t := time.NewTicker(s.CheckpointEvery)
-		defer t.Stop()
-		var last int64 // a watermark of 0 is never worth writing
-		for {
-			select {
-			case <-ckDone:
-				return
-			case <-t.C:
-				c.Window.Store(int64(lim.window()))
-				if wm, _, _ := tr.watermark(); wm != last {
-					saveCheckpoint(false)
-					last = wm
-				}
-			}
-		}
+		r.checkpointLoop(ckDone)
 	}()
 
 	jobs := make(chan upsertJob, 2*s.MaxConcurrency)
@@ -292,78 +257,155 @@ func (s *CosmosSink) publish(parent context.Context, meta toplist.Meta, src List
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
-				if ctx.Err() != nil {
-					continue // drain
-				}
-				doc := s.document(meta, &j.list)
-				if err := s.upsert(ctx, cc, j.list.User, doc, lim, c); err != nil {
-					cancel(fmt.Errorf("user %q: %w", j.list.User, err))
-					continue
-				}
-				c.Documents.Add(1)
-				c.Bytes.Add(int64(len(doc)))
-				tr.finish(j.seq, j.list.User)
-			}
+			r.work(jobs)
 		}()
 	}
 
-	var n int64
-	mismatch := false // the source is not the checkpointed one: keep the checkpoint
-	skipped := newUserHash()
-	produceErr := func() error {
-		for ; ; n++ {
-			l, err := src.Next()
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := checkCosmosID(l.User); err != nil {
-				return errs.Input("", err)
-			}
-			if n < skip {
-				// The skipped users must be those of the checkpointed run;
-				// only then do they count as written.
-				skipped.add(l.User)
-				if n == skip-1 {
-					if skipped.sum() != skipHash {
-						mismatch = true
-						return fmt.Errorf("the lists differ from the checkpointed run (the users of the first %d lists are not the same); run without --resume", skip)
-					}
-					tr.adopt(skip, l.User, skipped)
-				}
-				c.Skipped.Add(1)
-				continue
-			}
-			select {
-			case jobs <- upsertJob{seq: n, list: l}:
-			case <-ctx.Done():
-				return nil
-			}
-		}
-	}()
+	mismatch, produceErr := r.produce(src, skip, skipHash, jobs)
 	close(jobs)
-	if produceErr == nil && n < skip {
-		mismatch = true
-		produceErr = fmt.Errorf("the lists differ from the checkpointed run (%d lists, the checkpoint says %d were written); run without --resume", n, skip)
-	}
 	if produceErr != nil {
 		cancel(produceErr)
 	}
 	wg.Wait()
 	close(ckDone)
 	ckWG.Wait()
-	c.Window.Store(int64(lim.window()))
+	c.Window.Store(int64(r.lim.window()))
 	err = context.Cause(ctx)
 	if err == nil {
 		err = parent.Err()
 	}
 	if !mismatch {
-		saveCheckpoint(err == nil)
+		r.saveCheckpoint(err == nil)
 	}
 	return err
+}
+
+// resumePoint returns how many leading lists an earlier run of the same
+// model and target wrote, and the hash of their users, from the checkpoint
+// when s.Resume is set; 0 and "" when there is nothing to resume.
+func (s *CosmosSink) resumePoint(cp *Checkpoint) (skip int64, skipHash string, err error) {
+	if s.Checkpoint == "" || !s.Resume {
+		return 0, "", nil
+	}
+	old, err := ReadCheckpoint(s.Checkpoint)
+	switch {
+	case err != nil:
+		return 0, "", err
+	case old == nil:
+		s.Log.Info("no checkpoint; writing every document", "checkpoint", s.Checkpoint)
+	case old.Target != cp.Target || old.Model != cp.Model || !old.GeneratedAt.Equal(cp.GeneratedAt):
+		s.Log.Warn("checkpoint is for another run; writing every document", "checkpoint", s.Checkpoint,
+			"checkpoint_model", old.Model, "model", cp.Model)
+	default:
+		skip, skipHash = old.Done, old.UsersHash
+		s.Log.Info("resuming", "skip", skip, "checkpoint", s.Checkpoint)
+	}
+	return skip, skipHash, nil
+}
+
+// cosmosRun is what one publish shares between its producer, its workers
+// and its checkpoint writer.
+type cosmosRun struct {
+	s      *CosmosSink
+	meta   toplist.Meta
+	cc     *azcosmos.ContainerClient
+	c      *Counters
+	cp     *Checkpoint
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	lim    *aimd
+	tr     *tracker
+}
+
+// saveCheckpoint writes the current watermark to the checkpoint file, if
+// there is one; a failure is only logged.
+func (r *cosmosRun) saveCheckpoint(complete bool) {
+	if r.s.Checkpoint == "" {
+		return
+	}
+	r.cp.Done, r.cp.LastUser, r.cp.UsersHash = r.tr.watermark()
+	r.cp.Complete = complete
+	if err := writeCheckpoint(r.s.Checkpoint, r.cp); err != nil {
+		r.s.Log.Warn("cannot write checkpoint", "checkpoint", r.s.Checkpoint, "err", err)
+	}
+}
+
+// checkpointLoop publishes the AIMD window and saves the checkpoint every
+// CheckpointEvery when the watermark has moved, until done is closed.
+func (r *cosmosRun) checkpointLoop(done <-chan struct{}) {
+	t := time.NewTicker(r.s.CheckpointEvery)
+	defer t.Stop()
+	var last int64 // a watermark of 0 is never worth writing
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			r.c.Window.Store(int64(r.lim.window()))
+			if wm, _, _ := r.tr.watermark(); wm != last {
+				r.saveCheckpoint(false)
+				last = wm
+			}
+		}
+	}
+}
+
+// work upserts the documents of jobs until the channel is closed; after the
+// first failure (which cancels the run) it only drains.
+func (r *cosmosRun) work(jobs <-chan upsertJob) {
+	for j := range jobs {
+		if r.ctx.Err() != nil {
+			continue // drain
+		}
+		doc := r.s.document(r.meta, &j.list)
+		if err := r.s.upsert(r.ctx, r.cc, j.list.User, doc, r.lim, r.c); err != nil {
+			r.cancel(fmt.Errorf("user %q: %w", j.list.User, err))
+			continue
+		}
+		r.c.Documents.Add(1)
+		r.c.Bytes.Add(int64(len(doc)))
+		r.tr.finish(j.seq, j.list.User)
+	}
+}
+
+// produce reads src and sends each list to jobs, skipping the first skip
+// lists after checking that their users hash to skipHash. mismatch reports
+// that the source is not the checkpointed one, so the checkpoint is kept.
+func (r *cosmosRun) produce(src ListSource, skip int64, skipHash string, jobs chan<- upsertJob) (mismatch bool, err error) {
+	skipped := newUserHash()
+	for n := int64(0); ; n++ {
+		l, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			if n < skip {
+				return true, fmt.Errorf("the lists differ from the checkpointed run (%d lists, the checkpoint says %d were written); run without --resume", n, skip)
+			}
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if err := checkCosmosID(l.User); err != nil {
+			return false, errs.Input("", err)
+		}
+		if n < skip {
+			// The skipped users must be those of the checkpointed run;
+			// only then do they count as written.
+			skipped.add(l.User)
+			if n == skip-1 {
+				if skipped.sum() != skipHash {
+					return true, fmt.Errorf("the lists differ from the checkpointed run (the users of the first %d lists are not the same); run without --resume", skip)
+				}
+				r.tr.adopt(skip, l.User, skipped)
+			}
+			r.c.Skipped.Add(1)
+			continue
+		}
+		select {
+		case jobs <- upsertJob{seq: n, list: l}:
+		case <-r.ctx.Done():
+			return false, nil
+		}
+	}
 }
 
 // tracker keeps the watermark: the count of leading lists all written,

@@ -31,41 +31,15 @@ func normName(s string) string {
 // and the options. name is used in error messages only.
 func detectLayout(first []byte, name string, o *Options) (*layout, error) {
 	lay := &layout{format: o.Format}
-	switch o.Format {
-	case FormatUData:
-		lay.sep = []byte("\t")
-	case FormatDat:
-		lay.sep = []byte("::")
-	case FormatCSV:
-		lay.sep = []byte(",")
+	sep, err := layoutSep(first, name, o)
+	if err != nil {
+		return nil, err
 	}
-	if o.Sep != "" {
-		if o.Format == FormatUData || o.Format == FormatDat {
-			if o.Sep != string(lay.sep) {
-				return nil, fmt.Errorf("format %s uses separator %q, not %q", o.Format, lay.sep, o.Sep)
-			}
-		}
-		lay.sep = []byte(o.Sep)
+	lay.sep = sep
+	fields, err := splitFirstLine(first, lay.sep, name)
+	if err != nil {
+		return nil, err
 	}
-	if lay.sep == nil {
-		sep, ok := detectSep(first)
-		if !ok {
-			return nil, errs.Inputf(name, 1, "cannot tell the field separator from the first line %q; give --sep (or --format)", clip(first))
-		}
-		lay.sep = sep
-	}
-
-	// Split the first line as a header would be split (all fields).
-	probe := &parser{lay: &layout{sep: lay.sep, need: 1 << 16}, fields: make([][]byte, 1<<16)}
-	nf, msg := probe.split(first)
-	if msg != "" {
-		return nil, errs.Inputf(name, 1, "%s", msg)
-	}
-	fields := make([]string, nf)
-	for i := range fields {
-		fields[i] = string(probe.fields[i])
-	}
-
 	specs := [4]string{o.UserCol, o.ItemCol, o.RatingCol, o.TimeCol}
 	named := false
 	for _, s := range specs {
@@ -75,57 +49,12 @@ func detectLayout(first []byte, name string, o *Options) (*layout, error) {
 			}
 		}
 	}
-	switch o.Header {
-	case HeaderYes:
-		lay.header = true
-	case HeaderNo:
-		lay.header = false
-	default:
-		switch {
-		case o.Format == FormatUData || o.Format == FormatDat:
-			lay.header = false
-		case named:
-			lay.header = true
-		default:
-			ri := 2
-			if i, err := strconv.Atoi(o.RatingCol); err == nil {
-				ri = i
-			}
-			lay.header = ri >= nf || !looksNumeric(fields[ri])
-		}
-	}
+	lay.header = hasHeader(o, named, fields)
 	if named && !lay.header {
 		return nil, fmt.Errorf("columns given by name need a header line (use 0-based indices with --no-header)")
 	}
-
-	roles := [4]string{"user", "item", "rating", "time"}
-	// Without a header the time column defaults to column 3 only when no
-	// other column was placed by hand.
-	explicit := specs[0] != "" || specs[1] != "" || specs[2] != ""
-	var cols [4]int
-	for k, role := range roles {
-		spec := specs[k]
-		if role == "time" && spec == "" && explicit && !lay.header {
-			spec = NoColumn
-		}
-		c, err := resolveColumn(role, spec, fields, lay.header)
-		if err != nil {
-			return nil, errs.Inputf(name, 1, "%v", err)
-		}
-		cols[k] = c
-	}
-	lay.user, lay.item, lay.rating, lay.time = cols[0], cols[1], cols[2], cols[3]
-	for i := 0; i < 4; i++ {
-		for j := i + 1; j < 4; j++ {
-			if cols[i] >= 0 && cols[i] == cols[j] {
-				return nil, fmt.Errorf("the %s and %s columns are both column %d", roles[i], roles[j], cols[i])
-			}
-		}
-	}
-	for _, c := range cols {
-		if c+1 > lay.need {
-			lay.need = c + 1
-		}
+	if err := lay.placeColumns(specs, fields, name); err != nil {
+		return nil, err
 	}
 	if lay.format == FormatAuto {
 		switch {
@@ -140,6 +69,110 @@ func detectLayout(first []byte, name string, o *Options) (*layout, error) {
 		}
 	}
 	return lay, nil
+}
+
+// layoutSep returns the field separator: the format's, --sep, or (for
+// neither) the one detected in the first line.
+func layoutSep(first []byte, name string, o *Options) ([]byte, error) {
+	var sep []byte
+	switch o.Format {
+	case FormatUData:
+		sep = []byte("\t")
+	case FormatDat:
+		sep = []byte("::")
+	case FormatCSV:
+		sep = []byte(",")
+	}
+	if o.Sep != "" {
+		if o.Format == FormatUData || o.Format == FormatDat {
+			if o.Sep != string(sep) {
+				return nil, fmt.Errorf("format %s uses separator %q, not %q", o.Format, sep, o.Sep)
+			}
+		}
+		sep = []byte(o.Sep)
+	}
+	if sep == nil {
+		s, ok := detectSep(first)
+		if !ok {
+			return nil, errs.Inputf(name, 1, "cannot tell the field separator from the first line %q; give --sep (or --format)", clip(first))
+		}
+		sep = s
+	}
+	return sep, nil
+}
+
+// splitFirstLine splits the first line as a header would be split (all
+// fields).
+func splitFirstLine(first, sep []byte, name string) ([]string, error) {
+	probe := &parser{lay: &layout{sep: sep, need: 1 << 16}, fields: make([][]byte, 1<<16)}
+	nf, msg := probe.split(first)
+	if msg != "" {
+		return nil, errs.Inputf(name, 1, "%s", msg)
+	}
+	fields := make([]string, nf)
+	for i := range fields {
+		fields[i] = string(probe.fields[i])
+	}
+	return fields, nil
+}
+
+// hasHeader reports whether the first line, split into fields, is a header:
+// as the options say, else never for u.data and .dat, always when a column
+// is given by name (named), else when the rating column is not a number.
+func hasHeader(o *Options, named bool, fields []string) bool {
+	switch o.Header {
+	case HeaderYes:
+		return true
+	case HeaderNo:
+		return false
+	}
+	switch {
+	case o.Format == FormatUData || o.Format == FormatDat:
+		return false
+	case named:
+		return true
+	default:
+		ri := 2
+		if i, err := strconv.Atoi(o.RatingCol); err == nil {
+			ri = i
+		}
+		return ri >= len(fields) || !looksNumeric(fields[ri])
+	}
+}
+
+// placeColumns resolves the columns of the user, item, rating and time
+// specs (in that order) against the first line's fields, and sets need.
+func (lay *layout) placeColumns(specs [4]string, fields []string, name string) error {
+	roles := [4]string{"user", "item", "rating", "time"}
+	// Without a header the time column defaults to column 3 only when no
+	// other column was placed by hand.
+	explicit := specs[0] != "" || specs[1] != "" || specs[2] != ""
+	var cols [4]int
+	for k, role := range roles {
+		spec := specs[k]
+		if role == "time" && spec == "" && explicit && !lay.header {
+			spec = NoColumn
+		}
+		c, err := resolveColumn(role, spec, fields, lay.header)
+		if err != nil {
+			return errs.Inputf(name, 1, "%v", err)
+		}
+		cols[k] = c
+	}
+	lay.user, lay.item, lay.rating, lay.time = cols[0], cols[1], cols[2], cols[3]
+	for i := 0; i < 4; i++ {
+		for j := i + 1; j < 4; j++ {
+			if cols[i] >= 0 && cols[i] == cols[j] {
+				return fmt.Errorf("the %s and %s columns are both column %d", roles[i], roles[j], cols[i])
+			}
+		}
+	}
+	for _, c := range cols {
+		if c+1 > lay.need {
+			lay.need = c + 1
+		}
+	}
+	return nil
 }
 
 // detectSep picks "::" if present, else the most frequent of tab, comma,

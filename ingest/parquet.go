@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/recs-dev/recs/internal/errs"
 )
@@ -143,85 +144,129 @@ func (st *state) readPart(ctx context.Context, ds *dataset, k int, hasTime *bool
 		return partErr(name, err)
 	}
 	defer f.Close()
+	pf, err := openParquetPart(name, f)
+	if err != nil {
+		return err
+	}
+	defer pf.Close()
+	lay, err := st.layoutOf(name, pf.MetaData().Schema, ds.keys)
+	if err != nil {
+		return err
+	}
+	*hasTime = lay.pos[3] >= 0
+	rr, err := lay.recordReader(ctx, name, pf)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	return st.decodePart(ctx, name, rr, &lay, part.values, *hasTime, out)
+}
+
+// openParquetPart opens the Parquet reader of the part file f, named name
+// in messages.
+func openParquetPart(name string, f fs.File) (*file.Reader, error) {
 	ra, ok := f.(parquet.ReaderAtSeeker)
 	if !ok {
 		b, err := io.ReadAll(f)
 		if err != nil {
-			return partErr(name, err)
+			return nil, partErr(name, err)
 		}
 		ra = bytes.NewReader(b)
 	}
 	var magic [4]byte
 	if n, err := ra.ReadAt(magic[:], 0); err != nil && n < 4 || !bytes.Equal(magic[:], magicParquet) {
 		if err != nil && errs.IsService(err) {
-			return partErr(name, err)
+			return nil, partErr(name, err)
 		}
-		return errs.Inputf(name, 0, "not a Parquet file (the parts of a directory must all be Parquet)")
+		return nil, errs.Inputf(name, 0, "not a Parquet file (the parts of a directory must all be Parquet)")
 	}
 	pf, err := file.NewParquetReader(ra)
 	if err != nil {
 		if errs.IsService(err) {
-			return partErr(name, err)
+			return nil, partErr(name, err)
 		}
-		return errs.Inputf(name, 0, "not a readable Parquet file: %v", err)
+		return nil, errs.Inputf(name, 0, "not a readable Parquet file: %v", err)
 	}
-	defer pf.Close()
-	sch := pf.MetaData().Schema
-	var header []string
-	var leaves []int // header position -> leaf column index (-1: a partition key)
+	return pf, nil
+}
+
+// partLayout says where the roles user, item, rating and time (in that
+// order) of a part file find their values.
+type partLayout struct {
+	header []string // the file's top-level columns, then the partition keys
+	leaves []int    // header position -> leaf column index, for the file's columns
+	nFile  int      // how many of header are the file's
+	pos    [4]int   // header position of each role, or -1 (no time)
+	src    [4]int   // column of the decoded record of each role, or -1; set by recordReader
+}
+
+// layoutOf resolves the columns of the options against the file's
+// top-level (non-nested) columns of sch followed by the partition keys.
+func (st *state) layoutOf(name string, sch *schema.Schema, keys []string) (partLayout, error) {
+	var lay partLayout
 	for c := 0; c < sch.NumColumns(); c++ {
 		col := sch.Column(c)
 		if len(col.ColumnPath()) != 1 {
 			continue // nested: not a ratings column
 		}
-		header = append(header, col.Name())
-		leaves = append(leaves, c)
+		lay.header = append(lay.header, col.Name())
+		lay.leaves = append(lay.leaves, c)
 	}
-	for _, key := range ds.keys {
-		for _, h := range header[:len(leaves)] {
+	for _, key := range keys {
+		for _, h := range lay.header[:len(lay.leaves)] {
 			if h == key {
-				return errs.Inputf(name, 0, "column %q is also a partition key of the path", key)
+				return lay, errs.Inputf(name, 0, "column %q is also a partition key of the path", key)
 			}
 		}
 	}
-	nFile := len(header)
-	header = append(header, ds.keys...)
+	lay.nFile = len(lay.header)
+	lay.header = append(lay.header, keys...)
 	o := st.opts
-	var pos [4]int
 	for i, r := range []struct{ role, spec string }{{"user", o.UserCol}, {"item", o.ItemCol}, {"rating", o.RatingCol}, {"time", o.TimeCol}} {
-		c, err := resolveColumn(r.role, r.spec, header, true)
+		c, err := resolveColumn(r.role, r.spec, lay.header, true)
 		if err != nil {
-			return errs.Input(name, err)
+			return lay, errs.Input(name, err)
 		}
-		if c >= len(header) {
-			return errs.Inputf(name, 0, "--%s-col %s: the file has %d columns (%d with partition keys)", r.role, r.spec, nFile, len(header))
+		if c >= len(lay.header) {
+			return lay, errs.Inputf(name, 0, "--%s-col %s: the file has %d columns (%d with partition keys)", r.role, r.spec, lay.nFile, len(lay.header))
 		}
-		pos[i] = c
+		lay.pos[i] = c
 	}
-	*hasTime = pos[3] >= 0
+	return lay, nil
+}
 
-	// The file columns to decode, and where each role finds its values.
-	var indices []int
-	src := [4]int{-1, -1, -1, -1} // column of the decoded record, or -1
-	for i, c := range pos {
-		if c < 0 || c >= nFile {
+// decoded returns the leaf columns to decode and, for each role, its
+// column in the decoded records (-1: none, or a partition key).
+func (lay *partLayout) decoded() (indices []int, src [4]int) {
+	src = [4]int{-1, -1, -1, -1}
+	for i, c := range lay.pos {
+		if c < 0 || c >= lay.nFile {
 			continue
 		}
 		found := -1
 		for j, x := range indices {
-			if x == leaves[c] {
+			if x == lay.leaves[c] {
 				found = j
 			}
 		}
 		if found < 0 {
 			found = len(indices)
-			indices = append(indices, leaves[c])
+			indices = append(indices, lay.leaves[c])
 		}
 		src[i] = found
 	}
+	return indices, src
+}
+
+// recordReader returns a reader of the file's columns the roles need, in
+// batches of parquetBatchRows rows, and sets lay.src.
+func (lay *partLayout) recordReader(ctx context.Context, name string, pf *file.Reader) (pqarrow.RecordReader, error) {
+	var indices []int
+	indices, lay.src = lay.decoded()
 	if len(indices) == 0 {
-		return errs.Inputf(name, 0, "every column comes from the partition path; at least one must be in the file")
+		return nil, errs.Inputf(name, 0, "every column comes from the partition path; at least one must be in the file")
 	}
+	sch := pf.MetaData().Schema
 	props := pqarrow.ArrowReadProperties{BatchSize: int64(parquetBatchRows)}
 	for _, c := range indices {
 		if sch.Column(c).PhysicalType() == parquet.Types.ByteArray {
@@ -230,39 +275,52 @@ func (st *state) readPart(ctx context.Context, ds *dataset, k int, hasTime *bool
 	}
 	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
 	if err != nil {
-		return errs.Inputf(name, 0, "reading the Parquet schema: %v", err)
+		return nil, errs.Inputf(name, 0, "reading the Parquet schema: %v", err)
 	}
 	rr, err := fr.GetRecordReader(ctx, indices, nil)
 	if err != nil {
-		return errs.Inputf(name, 0, "%v", err)
+		return nil, errs.Inputf(name, 0, "%v", err)
 	}
-	defer rr.Release()
+	return rr, nil
+}
+
+// batchColumns returns, for each role, its column of rec or (for a
+// partition key) its constant value from values.
+func (lay *partLayout) batchColumns(name string, rec arrow.RecordBatch, values []string) (cols [4]arrow.Array, consts [4]string, err error) {
 	roleNames := [4]string{"user", "item", "rating", "timestamp"}
+	for i := range 4 {
+		switch {
+		case lay.pos[i] < 0:
+		case lay.src[i] >= 0:
+			cols[i] = rec.Column(lay.src[i])
+		default:
+			v := values[lay.pos[i]-lay.nFile]
+			if v == hiveNull {
+				return cols, consts, errs.Inputf(name, 0, "partition %s is null (%s): no %s", lay.header[lay.pos[i]], hiveNull, roleNames[i])
+			}
+			consts[i] = v
+		}
+	}
+	return cols, consts, nil
+}
+
+// decodePart converts the batches of rr into chunks sent to out, in row
+// order; values are the part's partition values.
+func (st *state) decodePart(ctx context.Context, name string, rr pqarrow.RecordReader, lay *partLayout, values []string, hasTime bool, out chan<- *chunk) error {
 	row := int64(1) // 1-based row of the part of the next batch
 	for rr.Next() {
 		rec := rr.RecordBatch()
 		n := int(rec.NumRows())
 		c := newChunk(0)
 		c.firstLine = row
-		var cols [4]arrow.Array
-		var consts [4]string
-		for i := range 4 {
-			switch {
-			case pos[i] < 0:
-			case src[i] >= 0:
-				cols[i] = rec.Column(src[i])
-			default:
-				v := ds.parts[k].values[pos[i]-nFile]
-				if v == hiveNull {
-					return errs.Inputf(name, 0, "partition %s is null (%s): no %s", header[pos[i]], hiveNull, roleNames[i])
-				}
-				consts[i] = v
-			}
+		cols, consts, err := lay.batchColumns(name, rec, values)
+		if err != nil {
+			return err
 		}
 		conv := partConv{c: c}
 		for r := 0; r < n; r++ {
-			if msg := conv.row(cols, consts, *hasTime, r); msg != "" {
-				col := header[pos[conv.role]]
+			if msg := conv.row(cols, consts, hasTime, r); msg != "" {
+				col := lay.header[lay.pos[conv.role]]
 				c.bad = append(c.bad, badLine{line: row + int64(r), msg: fmt.Sprintf("column %s: %s", col, msg)})
 				c.nonRows = append(c.nonRows, int32(r))
 				if !st.opts.SkipBad {

@@ -186,39 +186,9 @@ func (st *state) readText(ctx context.Context, s *source) error {
 	st.names = append(st.names, s.name)
 	rep := SourceReport{Name: s.name}
 
-	// Skip a byte-order mark and leading blank lines, then read the layout
-	// off the first line.
-	line := int64(1)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		br.Discard(3)
-	}
-	var first []byte
-	for {
-		b, err := br.Peek(peekSize)
-		if len(b) == 0 {
-			if err != nil && err != io.EOF {
-				return errs.Input(s.name, fmt.Errorf("reading: %w", err))
-			}
-			return errs.Inputf(s.name, 0, "empty file: no ratings")
-		}
-		nl := bytes.IndexByte(b, '\n')
-		if nl < 0 && len(b) == peekSize {
-			return errs.Inputf(s.name, line, "first line is longer than %d KiB", peekSize>>10)
-		}
-		l := b
-		if nl >= 0 {
-			l = b[:nl]
-		}
-		l = bytes.TrimSuffix(l, []byte("\r"))
-		if len(l) > 0 {
-			first = l
-			break
-		}
-		if nl < 0 {
-			return errs.Inputf(s.name, 0, "empty file: no ratings")
-		}
-		br.Discard(nl + 1)
-		line++
+	first, line, err := firstLine(br, s.name)
+	if err != nil {
+		return err
 	}
 	lay, err := detectLayout(first, s.name, st.opts)
 	if err != nil {
@@ -238,6 +208,63 @@ func (st *state) readText(ctx context.Context, s *source) error {
 		line++
 	}
 
+	rowsBefore := int64(len(st.u))
+	skippedBefore := st.report.Skipped
+	if err := st.parseText(ctx, s, br, lay, line, srcIdx); err != nil {
+		return err
+	}
+	rep.Rows = int64(len(st.u)) - rowsBefore
+	rep.Skipped = st.report.Skipped - skippedBefore
+	if rep.Rows == 0 {
+		if lay.header {
+			return errs.Inputf(s.name, 0, "no ratings after the header line")
+		}
+		return errs.Inputf(s.name, 0, "no ratings")
+	}
+	st.report.Sources = append(st.report.Sources, rep)
+	return nil
+}
+
+// firstLine skips a byte-order mark and leading blank lines of br and
+// returns the first line that is not blank (without its line end, valid
+// until br is read further), and its 1-based number.
+func firstLine(br *bufio.Reader, name string) ([]byte, int64, error) {
+	line := int64(1)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		br.Discard(3)
+	}
+	for {
+		b, err := br.Peek(peekSize)
+		if len(b) == 0 {
+			if err != nil && err != io.EOF {
+				return nil, line, errs.Input(name, fmt.Errorf("reading: %w", err))
+			}
+			return nil, line, errs.Inputf(name, 0, "empty file: no ratings")
+		}
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 && len(b) == peekSize {
+			return nil, line, errs.Inputf(name, line, "first line is longer than %d KiB", peekSize>>10)
+		}
+		l := b
+		if nl >= 0 {
+			l = b[:nl]
+		}
+		l = bytes.TrimSuffix(l, []byte("\r"))
+		if len(l) > 0 {
+			return l, line, nil
+		}
+		if nl < 0 {
+			return nil, line, errs.Inputf(name, 0, "empty file: no ratings")
+		}
+		br.Discard(nl + 1)
+		line++
+	}
+}
+
+// parseText cuts the rest of br (from line line on) into chunks, parses
+// them on st.workers() goroutines and merges them in order as rows of
+// source srcIdx.
+func (st *state) parseText(ctx context.Context, s *source, br *bufio.Reader, lay *layout, line int64, srcIdx int) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	nw := st.workers()
@@ -271,8 +298,7 @@ func (st *state) readText(ctx context.Context, s *source) error {
 		readErr <- splitChunks(ctx, s.name, br, line, free, jobs, order)
 	}()
 
-	rowsBefore := int64(len(st.u))
-	skippedBefore := st.report.Skipped
+	var err error
 	estimated := false
 	for c := range order {
 		<-c.done
@@ -298,19 +324,7 @@ func (st *state) readText(ctx context.Context, s *source) error {
 			err = errs.Input(s.name, fmt.Errorf("reading: %w", err))
 		}
 	}
-	if err != nil {
-		return err
-	}
-	rep.Rows = int64(len(st.u)) - rowsBefore
-	rep.Skipped = st.report.Skipped - skippedBefore
-	if rep.Rows == 0 {
-		if lay.header {
-			return errs.Inputf(s.name, 0, "no ratings after the header line")
-		}
-		return errs.Inputf(s.name, 0, "no ratings")
-	}
-	st.report.Sources = append(st.report.Sources, rep)
-	return nil
+	return err
 }
 
 // splitChunks cuts r into chunks of whole lines, numbering lines from line.

@@ -21,6 +21,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/recs-dev/recs/internal/atomicfile"
 	"github.com/recs-dev/recs/internal/errs"
@@ -62,53 +63,9 @@ var rowGroupRows = ParquetRowGroupRows
 func WriteParquet(w io.Writer, t *Table) error {
 	userInts := canonicalInts(t.UserIDs)
 	itemInts := canonicalInts(t.ItemIDs)
-	// Id columns are handed to the writer as Arrow dictionary arrays (the
-	// ids a row group uses, and int32 indices into them), which it writes
-	// as Parquet dictionary pages without hashing every row. The Arrow
-	// schema is not stored in the file, so readers see plain INT64 or UTF8
-	// columns.
-	idType := func(ints []int64) arrow.DataType {
-		vt := arrow.DataType(arrow.BinaryTypes.String)
-		if ints != nil {
-			vt = arrow.PrimitiveTypes.Int64
-		}
-		return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: vt}
-	}
-	fields := []arrow.Field{
-		{Name: "user", Type: idType(userInts)},
-		{Name: "item", Type: idType(itemInts)},
-		{Name: "rating", Type: arrow.PrimitiveTypes.Float32},
-	}
-	if t.HasTimes() {
-		fields = append(fields, arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64})
-	}
-	schema := arrow.NewSchema(fields, nil)
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(int64(rowGroupRows)),
-		parquet.WithCreatedBy("recs"),
-		// Statistics of dictionary columns would cost a hash per row.
-		parquet.WithStatsFor("user", false),
-		parquet.WithStatsFor("item", false),
-		// Timestamps are nearly all distinct: a dictionary would only
-		// cost time before the writer falls back to plain encoding.
-		parquet.WithDictionaryFor("timestamp", false),
-	)
+	fields := parquetFields(t, userInts, itemInts)
 	bw := bufio.NewWriterSize(w, 1<<20)
-	// The columns of a row group are encoded concurrently: a buffered row
-	// group gives every column its own page writer with an in-memory sink,
-	// and closing the row group copies them to the file in column order,
-	// which is the file pqarrow.FileWriter.Write writes column after column
-	// (TestWriteParquetBytes checks that the bytes are the same).
-	arrProps := pqarrow.DefaultWriterProps()
-	pqSchema, err := pqarrow.ToParquet(schema, props, arrProps)
-	if err != nil {
-		return fmt.Errorf("ratings: parquet: %w", err)
-	}
-	// The parquet writer closes a sink that is an io.Closer; hide Close so
-	// that the caller keeps ownership of w.
-	fw, err := file.NewParquetWriterWithError(struct{ io.Writer }{bw}, pqSchema.Root(),
-		file.WithWriterProps(props), file.WithWriteMetadata(make(metadata.KeyValueMetadata, 0)))
+	fw, arrProps, err := newParquetFileWriter(bw, fields)
 	if err != nil {
 		return fmt.Errorf("ratings: parquet: %w", err)
 	}
@@ -141,22 +98,8 @@ func WriteParquet(w io.Writer, t *Table) error {
 			fw.Close()
 			return fmt.Errorf("ratings: parquet: %w", err)
 		}
-		var wg sync.WaitGroup
-		for c := range cols {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				cw, err := rgw.Column(c)
-				if err == nil {
-					ctx := pqarrow.NewArrowWriteContext(context.Background(), &arrProps)
-					err = pqarrow.WriteArrowToColumn(ctx, cw, cols[c], nil, nil, false)
-				}
-				colErrs[c] = err
-			}()
-		}
-		wg.Wait()
+		err = writeColumns(rgw, cols, &arrProps, colErrs)
 		release()
-		err = errors.Join(colErrs...)
 		if err == nil {
 			err = rgw.Close()
 		}
@@ -169,6 +112,89 @@ func WriteParquet(w io.Writer, t *Table) error {
 		return fmt.Errorf("ratings: parquet: %w", err)
 	}
 	return bw.Flush()
+}
+
+// parquetFields returns the Arrow fields WriteParquet hands to the writer
+// for t, whose id dictionaries are userInts and itemInts as integers (nil:
+// strings; see canonicalInts). Id columns are Arrow dictionary arrays (the ids a row group uses,
+// and int32 indices into them), which the writer writes as Parquet
+// dictionary pages without hashing every row. The Arrow schema is not
+// stored in the file, so readers see plain INT64 or UTF8 columns.
+func parquetFields(t *Table, userInts, itemInts []int64) []arrow.Field {
+	idType := func(ints []int64) arrow.DataType {
+		vt := arrow.DataType(arrow.BinaryTypes.String)
+		if ints != nil {
+			vt = arrow.PrimitiveTypes.Int64
+		}
+		return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: vt}
+	}
+	fields := []arrow.Field{
+		{Name: "user", Type: idType(userInts)},
+		{Name: "item", Type: idType(itemInts)},
+		{Name: "rating", Type: arrow.PrimitiveTypes.Float32},
+	}
+	if t.HasTimes() {
+		fields = append(fields, arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64})
+	}
+	return fields
+}
+
+// newParquetFileWriter returns a Parquet writer of fields to w (which it
+// does not close), with the properties WriteParquet documents, and the
+// Arrow properties to write its columns with.
+//
+// The columns of a row group are encoded concurrently: a buffered row
+// group gives every column its own page writer with an in-memory sink,
+// and closing the row group copies them to the file in column order,
+// which is the file pqarrow.FileWriter.Write writes column after column
+// (TestWriteParquetBytes checks that the bytes are the same).
+func newParquetFileWriter(w io.Writer, fields []arrow.Field) (*file.Writer, pqarrow.ArrowWriterProperties, error) {
+	props := parquetWriterProps()
+	arrProps := pqarrow.DefaultWriterProps()
+	pqSchema, err := pqarrow.ToParquet(arrow.NewSchema(fields, nil), props, arrProps)
+	if err != nil {
+		return nil, arrProps, err
+	}
+	// The parquet writer closes a sink that is an io.Closer; hide Close so
+	// that the caller keeps ownership of w.
+	fw, err := file.NewParquetWriterWithError(struct{ io.Writer }{w}, pqSchema.Root(),
+		file.WithWriterProps(props), file.WithWriteMetadata(make(metadata.KeyValueMetadata, 0)))
+	return fw, arrProps, err
+}
+
+// parquetWriterProps are the properties of the files WriteParquet writes.
+func parquetWriterProps() *parquet.WriterProperties {
+	return parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithMaxRowGroupLength(int64(rowGroupRows)),
+		parquet.WithCreatedBy("recs"),
+		// Statistics of dictionary columns would cost a hash per row.
+		parquet.WithStatsFor("user", false),
+		parquet.WithStatsFor("item", false),
+		// Timestamps are nearly all distinct: a dictionary would only
+		// cost time before the writer falls back to plain encoding.
+		parquet.WithDictionaryFor("timestamp", false),
+	)
+}
+
+// writeColumns writes cols to the columns of rgw, one goroutine a column,
+// and returns their errors joined; colErrs has a slot per column.
+func writeColumns(rgw file.BufferedRowGroupWriter, cols []arrow.Array, arrProps *pqarrow.ArrowWriterProperties, colErrs []error) error {
+	var wg sync.WaitGroup
+	for c := range cols {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cw, err := rgw.Column(c)
+			if err == nil {
+				ctx := pqarrow.NewArrowWriteContext(context.Background(), arrProps)
+				err = pqarrow.WriteArrowToColumn(ctx, cw, cols[c], nil, nil, false)
+			}
+			colErrs[c] = err
+		}()
+	}
+	wg.Wait()
+	return errors.Join(colErrs...)
 }
 
 // dictChunker turns a slice of dense indices into an Arrow dictionary
@@ -353,6 +379,30 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 
 	md := pf.MetaData()
 	sch := md.Schema
+	leaf, err := ratingColumns(sch, name)
+	if err != nil {
+		return nil, err
+	}
+	props := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
+	for _, role := range []int{colUser, colItem} {
+		if sch.Column(leaf[role]).PhysicalType() == parquet.Types.ByteArray {
+			props.SetReadDict(leaf[role], true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, mem)
+	if err != nil {
+		return nil, errs.Inputf(name, 0, "reading Parquet schema: %w", err)
+	}
+	total := md.NumRows
+	if total < 0 || total > math.MaxInt32 {
+		return nil, errs.Inputf(name, 0, "%d rows: a table holds at most %d", total, math.MaxInt32)
+	}
+	return readRowGroups(fr, pf.NumRowGroups(), name, leaf, total, fileSize)
+}
+
+// ratingColumns finds the leaf column of each role in sch by its name (see
+// ReadParquet), -1 for a missing timestamp column.
+func ratingColumns(sch *schema.Schema, name string) ([numCols]int, error) {
 	var leaf [numCols]int
 	for i := range leaf {
 		leaf[i] = -1
@@ -369,7 +419,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 					continue
 				}
 				if leaf[role] >= 0 {
-					return nil, errs.Inputf(name, 0, "two %s columns: %q and %q",
+					return leaf, errs.Inputf(name, 0, "two %s columns: %q and %q",
 						parquetRoleNames[role], sch.Column(leaf[role]).Name(), col.Name())
 				}
 				leaf[role] = c
@@ -378,26 +428,17 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 	}
 	for role := colUser; role <= colRating; role++ {
 		if leaf[role] < 0 {
-			return nil, errs.Inputf(name, 0, "no %s column (looked for %s)",
+			return leaf, errs.Inputf(name, 0, "no %s column (looked for %s)",
 				parquetRoleNames[role], strings.Join(parquetAliases[role], ", "))
 		}
 	}
+	return leaf, nil
+}
 
-	props := pqarrow.ArrowReadProperties{BatchSize: 64 << 10}
-	for _, role := range []int{colUser, colItem} {
-		if sch.Column(leaf[role]).PhysicalType() == parquet.Types.ByteArray {
-			props.SetReadDict(leaf[role], true)
-		}
-	}
-	fr, err := pqarrow.NewFileReader(pf, props, mem)
-	if err != nil {
-		return nil, errs.Inputf(name, 0, "reading Parquet schema: %w", err)
-	}
-
-	total := md.NumRows
-	if total < 0 || total > math.MaxInt32 {
-		return nil, errs.Inputf(name, 0, "%d rows: a table holds at most %d", total, math.MaxInt32)
-	}
+// readRowGroups reads the leaf columns of every row group of fr (nGroups
+// of them, total rows as the footer declares, in a file of fileSize bytes)
+// into a new table.
+func readRowGroups(fr *pqarrow.FileReader, nGroups int, name string, leaf [numCols]int, total, fileSize int64) (*Table, error) {
 	// Columns are allocated once for the rows the footer declares, unless
 	// that is far more than the file could plausibly hold (our files take
 	// about 6 bytes a row): a corrupt footer must not allocate gigabytes.
@@ -423,7 +464,7 @@ func ReadParquet(r parquet.ReaderAtSeeker, name string) (t *Table, err error) {
 		}
 	}
 	ctx := context.Background()
-	for rg := 0; rg < pf.NumRowGroups(); rg++ {
+	for rg := 0; rg < nGroups; rg++ {
 		tbl, err := fr.ReadRowGroups(ctx, indices, []int{rg})
 		if err != nil {
 			return nil, errs.Inputf(name, 0, "row group %d: %w", rg, err)

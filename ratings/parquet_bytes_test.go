@@ -11,8 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -23,30 +21,9 @@ import (
 func writeParquetSerial(w io.Writer, t *Table) error {
 	userInts := canonicalInts(t.UserIDs)
 	itemInts := canonicalInts(t.ItemIDs)
-	idType := func(ints []int64) arrow.DataType {
-		vt := arrow.DataType(arrow.BinaryTypes.String)
-		if ints != nil {
-			vt = arrow.PrimitiveTypes.Int64
-		}
-		return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: vt}
-	}
-	fields := []arrow.Field{
-		{Name: "user", Type: idType(userInts)},
-		{Name: "item", Type: idType(itemInts)},
-		{Name: "rating", Type: arrow.PrimitiveTypes.Float32},
-	}
-	if t.HasTimes() {
-		fields = append(fields, arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64})
-	}
+	fields := parquetFields(t, userInts, itemInts)
 	schema := arrow.NewSchema(fields, nil)
-	props := parquet.NewWriterProperties(
-		parquet.WithCompression(compress.Codecs.Snappy),
-		parquet.WithMaxRowGroupLength(int64(rowGroupRows)),
-		parquet.WithCreatedBy("recs"),
-		parquet.WithStatsFor("user", false),
-		parquet.WithStatsFor("item", false),
-		parquet.WithDictionaryFor("timestamp", false),
-	)
+	props := parquetWriterProps()
 	bw := bufio.NewWriterSize(w, 1<<20)
 	fw, err := pqarrow.NewFileWriter(schema, struct{ io.Writer }{bw}, props, pqarrow.DefaultWriterProps())
 	if err != nil {
