@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -24,13 +25,13 @@ func BenchmarkGram(b *testing.B) {
 				}
 				c := make([]float64, s*s)
 				b.ResetTimer()
-				t0 := cpuTime()
+				t0 := testenv.CPUTime()
 				for i := 0; i < b.N; i++ {
 					kern.gramLower(c, blk, blockRows, s, false)
 				}
 				flop := 2 * float64(k*k*blockRows) * float64(b.N)
 				b.ReportMetric(flop/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				b.ReportMetric(flop/(cpuTime()-t0).Seconds()/1e9, "GFLOP/cpu-s")
+				b.ReportMetric(flop/(testenv.CPUTime()-t0).Seconds()/1e9, "GFLOP/cpu-s")
 			})
 		}
 	}
@@ -57,14 +58,14 @@ func BenchmarkCholBatch(b *testing.B) {
 				inv := make([]float64, k*lanes)
 				rhs := make([]float64, k*lanes)
 				b.ResetTimer()
-				t0 := cpuTime()
+				t0 := testenv.CPUTime()
 				for i := 0; i < b.N; i++ {
 					copy(w, a)
 					kern.cholBatch(w, inv, k)
 					kern.solveBatch(w, inv, rhs, k)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/lanes, "ns/system")
-				b.ReportMetric(float64((cpuTime()-t0).Nanoseconds())/float64(b.N)/lanes, "cpu-ns/system")
+				b.ReportMetric(float64((testenv.CPUTime()-t0).Nanoseconds())/float64(b.N)/lanes, "cpu-ns/system")
 			})
 		}
 	}
@@ -145,14 +146,14 @@ func BenchmarkFit(b *testing.B) {
 		} {
 			b.Run(sz.name+"/"+tc.name, func(b *testing.B) {
 				b.ReportAllocs()
-				t0 := cpuTime()
+				t0 := testenv.CPUTime()
 				for i := 0; i < b.N; i++ {
 					if _, err := Fit(context.Background(), tab, tc.p); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*tc.p.MaxIter), "s/iter")
-				b.ReportMetric((cpuTime()-t0).Seconds()/float64(b.N*tc.p.MaxIter), "cpu-s/iter")
+				b.ReportMetric((testenv.CPUTime()-t0).Seconds()/float64(b.N*tc.p.MaxIter), "cpu-s/iter")
 			})
 		}
 	}

@@ -84,7 +84,7 @@ func downloadBlob(t *testing.T, c *container.Client, name string) []byte {
 	return b
 }
 
-// TestShardedRecommendExportBlob is issue 16's test of sharding: four
+// TestShardedRecommendExportBlob tests sharding end to end: four
 // `recommend --shard I/4` runs, each published with `export --to blob
 // --shard I/4` into Azurite, then `export --finalize 4`. The manifest
 // appears only after all four parts exist; the lists of the parts it names
@@ -286,7 +286,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestShardedExportCosmos is issue 16's Cosmos test: four concurrent
+// TestShardedExportCosmos: four concurrent
 // `export --to cosmos --shard I/4` of one top-k file write every user's
 // document exactly once (each list's items and scores bit for bit), each
 // shard its own users, each with its own checkpoint.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -74,7 +75,7 @@ func BenchmarkEvaluateModel(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			m, train, test := benchData(sz.users, sz.items, sz.rank, sz.perUser)
 			b.ResetTimer()
-			cpu0 := cpuTime()
+			cpu0 := testenv.CPUTime()
 			var d *Document
 			for i := 0; i < b.N; i++ {
 				var err error
@@ -87,7 +88,7 @@ func BenchmarkEvaluateModel(b *testing.B) {
 			users := float64(d.Counts.RankedUsers)
 			b.ReportMetric(users/sec, "users/s")
 			b.ReportMetric(2*users*float64(sz.items)*float64(sz.rank)/sec/1e9, "GFLOP/s")
-			if cpu := (cpuTime() - cpu0).Seconds() / float64(b.N); cpu > 0 {
+			if cpu := (testenv.CPUTime() - cpu0).Seconds() / float64(b.N); cpu > 0 {
 				b.ReportMetric(cpu, "cpu-s/op")
 			}
 		})

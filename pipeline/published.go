@@ -15,7 +15,8 @@ const ML100kSHA256 = "06416e597f82b7342361e41163890c81036900f418ad91315590814211
 
 // PublishedRow is one algorithm's published results on MovieLens 100k
 // with the Microsoft Recommenders protocol (stratified by item, 75/25, seed
-// 42, k = 10), from the Recommenders benchmark table (REFERENCE.md §7).
+// 42, k = 10), from the "Algorithm Comparison" table of the
+// recommenders-team/recommenders README.
 type PublishedRow struct {
 	Algorithm string
 	Metrics   map[string]float64

@@ -3,7 +3,7 @@
 # ratings.csv (synthetic, shaped like MovieLens 25M, about 670 MB), measured
 # in the same run on the same machine.
 #
-# Bars (issue 2): parsing at least 2x faster than pandas.read_csv with
+# Bars: parsing at least 2x faster than pandas.read_csv with
 # int32/float32/int64 dtypes; the whole ingest (parse, validate, dedupe,
 # write Parquet) no slower than pandas' read alone; peak memory under 1.5 GB.
 #

@@ -3,7 +3,8 @@
 # emulator-deps build` prepared. Runs each step even when an earlier one
 # failed, and ends with one line counting tests: `N passed, N failed`.
 #
-#   lint   go vet and gofmt (counted as two tests)
+#   lint   go vet, gofmt, go mod tidy -diff, and go build ./... for
+#          windows/amd64 and darwin/arm64 (each counted as a test)
 #   go     go test -race over every package, packages in parallel (-p);
 #          the end-to-end scripts (cli) and the static-binary check
 #          (deploy) use bin/recs, built once, through $RECS_BIN. The
@@ -46,6 +47,14 @@ record "go vet" $?
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './testdata/*'))
 [ -z "$unformatted" ] || printf 'gofmt would change:\n%s\n' "$unformatted"
 record gofmt "$([ -z "$unformatted" ]; echo $?)"
+go mod tidy -diff
+record "go mod tidy -diff" $?
+# The product builds wherever people run it: Windows and macOS on Apple
+# silicon (the tests themselves run here, and for arm64 under QEMU below).
+GOOS=windows GOARCH=amd64 go build ./...
+record "build windows/amd64" $?
+GOOS=darwin GOARCH=arm64 go build ./...
+record "build darwin/arm64" $?
 
 quality='ML100K|ML100k'
 echo "== go test -race -p $jobs ./..., and beside it go test -run '$quality' ($(elapsed))"

@@ -82,7 +82,7 @@ func TestHeaderLimitExact(t *testing.T) {
 		t.Errorf("431 message %q does not give the limit", msg)
 	}
 
-	// The bars of issue 13, through net/http's client as curl would send
+	// The documented limits, through net/http's client as curl would send
 	// them: a 20,000-byte header and a 100 KB user id.
 	req, _ := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
 	req.Header.Set("X-Big", strings.Repeat("b", 20000))

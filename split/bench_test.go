@@ -3,10 +3,9 @@ package split
 import (
 	"math/rand/v2"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/recs-dev/recs/internal/testenv"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -37,16 +36,6 @@ func benchTable(n int) *ratings.Table {
 	return t
 }
 
-// cpuTime returns the CPU time (user + system) of this process: steadier
-// than wall time on a machine shared with other work.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkSplit times each method; run the ML-25M size with
 // -bench 'Split/rows=25e6' -benchtime 1x.
 func BenchmarkSplit(b *testing.B) {
@@ -61,7 +50,7 @@ func BenchmarkSplit(b *testing.B) {
 					tab = benchTable(size.n)
 				}
 				b.ResetTimer()
-				c0 := cpuTime()
+				c0 := testenv.CPUTime()
 				for i := 0; i < b.N; i++ {
 					var err error
 					switch m {
@@ -78,7 +67,7 @@ func BenchmarkSplit(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				b.ReportMetric(float64(cpuTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(testenv.CPUTime()-c0)/1e6/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}

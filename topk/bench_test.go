@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/recs-dev/recs/als"
+	"github.com/recs-dev/recs/internal/testenv"
 )
 
 // benchExclusion gives every user perUser distinct random items, like the
@@ -46,7 +47,7 @@ func BenchmarkEach(b *testing.B) {
 				}
 				opts := Options{K: 10, Exclude: ex}
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := testenv.CPUTime()
 				for i := 0; i < b.N; i++ {
 					n := 0
 					err := each(context.Background(), m, opts, kn, func(int32, []int32, []float32) error { n++; return nil })
@@ -58,7 +59,7 @@ func BenchmarkEach(b *testing.B) {
 				flops := 2 * float64(sz.users) * float64(sz.items) * float64(sz.rank)
 				b.ReportMetric(float64(sz.users)/sec, "users/s")
 				b.ReportMetric(flops/sec/1e9, "GFLOP/s")
-				if cpu := (cpuTime() - cpu0).Seconds() / float64(b.N); cpu > 0 {
+				if cpu := (testenv.CPUTime() - cpu0).Seconds() / float64(b.N); cpu > 0 {
 					b.ReportMetric(cpu, "cpu-s/op")
 					b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
 				}
