@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# bench-eval: ranking evaluation at MovieLens-20M size against the bar of
-# 138,000 users × 27,000 items, rank 64, k = 10, every user ranked
-# over the items they did not rate, in < 15 s and < 2 GB on 2 cores.
+# bench-eval: ranking evaluation at MovieLens-20M size against the bar
+# (138,000 users × 27,000 items, rank 64, k = 10, every user ranked
+# over the items they did not rate) of < 15 s and < 2 GB on 2 cores.
 #
 # 1. Kernel: one tile kernel on L1-resident data, single core, GFLOP/s for
 #    each kernel this CPU has (avx512, avx2, generic): the ratio against
