@@ -262,18 +262,27 @@ func (o *exportOptions) validateCosmos() error {
 	if o.CosmosEndpoint == "" {
 		return usagef("--to cosmos needs --cosmos-endpoint or $%s", envCosmosEndpoint)
 	}
-	var err error
-	if o.shape, err = export.ParseShape(o.Shape); err != nil {
-		return usagef("--document-shape %q: want full or reference", o.Shape)
-	}
-	if o.TTL < 0 {
-		return usagef("--ttl %d: want seconds ≥ 0", o.TTL)
+	if err := o.parseShapeTTL(); err != nil {
+		return err
 	}
 	if o.Concurrency < 1 {
 		return usagef("--concurrency %d: want at least 1", o.Concurrency)
 	}
 	if o.Checkpoint == "" {
 		o.Checkpoint = o.Input + o.checkpointSuffix()
+	}
+	return nil
+}
+
+// parseShapeTTL checks --document-shape and --ttl, shared by Cosmos DB and
+// Redis.
+func (o *exportOptions) parseShapeTTL() error {
+	var err error
+	if o.shape, err = export.ParseShape(o.Shape); err != nil {
+		return usagef("--document-shape %q: want full or reference", o.Shape)
+	}
+	if o.TTL < 0 {
+		return usagef("--ttl %d: want seconds ≥ 0", o.TTL)
 	}
 	return nil
 }
