@@ -186,6 +186,8 @@ Keys, connection strings and SAS tokens are never printed. A progress bar
 	return cmd
 }
 
+// validate checks the flags against each other and against --to, and fills
+// in what they imply (environment defaults, parsed shape and formats).
 func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 	if err := o.validateShard(fs, o.Input, o.To); err != nil {
 		return err
@@ -214,37 +216,13 @@ func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 	switch o.To {
 	case "cosmos":
 		allowed = append([]string{"max-retries", "request-timeout"}, cosmosOnly...)
-		if o.CosmosEndpoint == "" {
-			o.CosmosEndpoint = os.Getenv(envCosmosEndpoint)
-		}
-		if o.CosmosEndpoint == "" {
-			return usagef("--to cosmos needs --cosmos-endpoint or $%s", envCosmosEndpoint)
-		}
-		var err error
-		if o.shape, err = export.ParseShape(o.Shape); err != nil {
-			return usagef("--document-shape %q: want full or reference", o.Shape)
-		}
-		if o.TTL < 0 {
-			return usagef("--ttl %d: want seconds ≥ 0", o.TTL)
-		}
-		if o.Concurrency < 1 {
-			return usagef("--concurrency %d: want at least 1", o.Concurrency)
-		}
-		if o.Checkpoint == "" {
-			o.Checkpoint = o.Input + o.checkpointSuffix()
+		if err := o.validateCosmos(); err != nil {
+			return err
 		}
 	case "blob":
 		allowed = append([]string{"blob-url", "blob-container", "max-retries", "request-timeout"}, filesOnly...)
-		if o.BlobURL == "" && o.BlobContainer == "" {
-			o.BlobURL = os.Getenv(envBlobURL)
-		}
-		switch {
-		case o.BlobURL != "" && o.BlobContainer != "":
-			return usagef("--blob-url and --blob-container exclude each other")
-		case o.BlobURL == "" && o.BlobContainer == "":
-			return usagef("--to blob needs --blob-url (or $%s) or --blob-container with $%s", envBlobURL, azure.EnvConnectionString)
-		case o.BlobContainer != "" && os.Getenv(azure.EnvConnectionString) == "":
-			return usagef("--blob-container needs $%s", azure.EnvConnectionString)
+		if err := o.validateBlob(); err != nil {
+			return err
 		}
 	case "dir":
 		allowed = append([]string{"dir"}, filesOnly...)
@@ -268,23 +246,82 @@ func (o *exportOptions) validate(fs *pflag.FlagSet) error {
 		}
 	}
 	if o.To == "blob" || o.To == "dir" {
-		o.formats = nil
-		for _, s := range o.Formats {
-			f, err := toplist.ParseFormat(strings.TrimSpace(s))
-			if err != nil {
-				return usagef("--formats: %v", err)
-			}
-			if o.Gzip && f == toplist.JSONL {
-				f = toplist.JSONLGzip
-			}
-			if contains(o.formats, f) {
-				return usagef("--formats names %s twice", f)
-			}
-			o.formats = append(o.formats, f)
+		if err := o.parseFormats(); err != nil {
+			return err
 		}
-		if len(o.formats) == 0 {
-			return usagef("--formats is empty")
+	}
+	return nil
+}
+
+// validateCosmos checks the flags of --to cosmos and fills in the endpoint
+// from the environment, the document shape and the checkpoint path.
+func (o *exportOptions) validateCosmos() error {
+	if o.CosmosEndpoint == "" {
+		o.CosmosEndpoint = os.Getenv(envCosmosEndpoint)
+	}
+	if o.CosmosEndpoint == "" {
+		return usagef("--to cosmos needs --cosmos-endpoint or $%s", envCosmosEndpoint)
+	}
+	if err := o.parseShapeTTL(); err != nil {
+		return err
+	}
+	if o.Concurrency < 1 {
+		return usagef("--concurrency %d: want at least 1", o.Concurrency)
+	}
+	if o.Checkpoint == "" {
+		o.Checkpoint = o.Input + o.checkpointSuffix()
+	}
+	return nil
+}
+
+// parseShapeTTL checks --document-shape and --ttl, shared by Cosmos DB and
+// Redis.
+func (o *exportOptions) parseShapeTTL() error {
+	var err error
+	if o.shape, err = export.ParseShape(o.Shape); err != nil {
+		return usagef("--document-shape %q: want full or reference", o.Shape)
+	}
+	if o.TTL < 0 {
+		return usagef("--ttl %d: want seconds ≥ 0", o.TTL)
+	}
+	return nil
+}
+
+// validateBlob checks the flags of --to blob and fills in the URL from the
+// environment.
+func (o *exportOptions) validateBlob() error {
+	if o.BlobURL == "" && o.BlobContainer == "" {
+		o.BlobURL = os.Getenv(envBlobURL)
+	}
+	switch {
+	case o.BlobURL != "" && o.BlobContainer != "":
+		return usagef("--blob-url and --blob-container exclude each other")
+	case o.BlobURL == "" && o.BlobContainer == "":
+		return usagef("--to blob needs --blob-url (or $%s) or --blob-container with $%s", envBlobURL, azure.EnvConnectionString)
+	case o.BlobContainer != "" && os.Getenv(azure.EnvConnectionString) == "":
+		return usagef("--blob-container needs $%s", azure.EnvConnectionString)
+	}
+	return nil
+}
+
+// parseFormats parses --formats (with --gzip) into o.formats.
+func (o *exportOptions) parseFormats() error {
+	o.formats = nil
+	for _, s := range o.Formats {
+		f, err := toplist.ParseFormat(strings.TrimSpace(s))
+		if err != nil {
+			return usagef("--formats: %v", err)
 		}
+		if o.Gzip && f == toplist.JSONL {
+			f = toplist.JSONLGzip
+		}
+		if contains(o.formats, f) {
+			return usagef("--formats names %s twice", f)
+		}
+		o.formats = append(o.formats, f)
+	}
+	if len(o.formats) == 0 {
+		return usagef("--formats is empty")
 	}
 	return nil
 }

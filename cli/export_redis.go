@@ -27,12 +27,8 @@ func (o *exportOptions) validateRedis(fs *pflag.FlagSet) error {
 	if err := export.CheckRedisPrefix(o.RedisPrefix); err != nil {
 		return usagef("--redis-prefix: %v", err)
 	}
-	var err error
-	if o.shape, err = export.ParseShape(o.Shape); err != nil {
-		return usagef("--document-shape %q: want full or reference", o.Shape)
-	}
-	if o.TTL < 0 {
-		return usagef("--ttl %d: want seconds ≥ 0", o.TTL)
+	if err := o.parseShapeTTL(); err != nil {
+		return err
 	}
 	if !fs.Changed("keep-generations") {
 		o.Keep = export.DefaultRedisKeepGenerations

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/recs-dev/recs/als"
 	"github.com/recs-dev/recs/ingest"
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/topk"
@@ -136,35 +137,8 @@ func runRecommend(ctx context.Context, env *Env, o *recommendOptions) error {
 	res := recommendResult{Output: o.Output, Model: m.ID, K: o.K}
 	opts := topk.Options{K: o.K, Threads: o.Threads}
 	if o.Users != "" {
-		ids, err := readUserIDs(o.Users)
-		if err != nil {
+		if opts.Users, err = recommendUsers(env, o.Users, m, &res); err != nil {
 			return err
-		}
-		var unknown []string
-		seen := make(map[int]bool, len(ids))
-		for _, id := range ids {
-			u, ok := m.UserIndex(id)
-			switch {
-			case !ok:
-				res.Unknown++
-				if len(unknown) < 5 {
-					unknown = append(unknown, id)
-				}
-			case seen[u]:
-				res.Duplicates++
-			default:
-				seen[u] = true
-				opts.Users = append(opts.Users, int32(u))
-			}
-		}
-		if res.Unknown > 0 {
-			env.Log.Warn("users unknown to the model skipped", "file", o.Users, "unknown", res.Unknown, "examples", strings.Join(unknown, ","))
-		}
-		if res.Duplicates > 0 {
-			env.Log.Warn("repeated users scored once", "file", o.Users, "repeats", res.Duplicates)
-		}
-		if len(opts.Users) == 0 {
-			return errs.Inputf(o.Users, 0, "none of its %d users is known to the model", len(ids))
 		}
 	}
 	if !o.shard.IsZero() {
@@ -173,17 +147,82 @@ func runRecommend(ctx context.Context, env *Env, o *recommendOptions) error {
 		env.Log.Info("scoring one shard", "shard", res.Shard, "users", len(opts.Users), "of", len(m.UserIDs))
 	}
 	if o.Exclude != "" {
-		train, err := ingest.LoadTable(ctx, o.Exclude)
-		if err != nil {
+		if opts.Exclude, err = excludeRatings(ctx, env, o.Exclude, m); err != nil {
 			return err
 		}
-		opts.Exclude = topk.NewExclusion(m, train)
 		res.ExcludedRows = opts.Exclude.RowsMapped
-		if opts.Exclude.RowsMapped == 0 && train.Len() > 0 {
-			env.Log.Warn("no rating of --exclude matches a model user and item; nothing is excluded", "file", o.Exclude)
+	}
+	if err := writeRecommendations(ctx, env, o, m, opts, &res); err != nil {
+		return err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if o.JSON {
+		return json.NewEncoder(env.Out).Encode(res)
+	}
+	fmt.Fprintf(env.Out, "wrote %s: top %d of model %s for %d users (%d items, %d lists shorter than k) in %.1fs\n",
+		o.Output, o.K, m.ID, res.Users, res.Items, res.Short, res.Seconds)
+	if res.Unknown > 0 {
+		fmt.Fprintf(env.Out, "skipped %d users unknown to the model\n", res.Unknown)
+	}
+	return nil
+}
+
+// recommendUsers returns the model user rows of the ids in the file path
+// (--users), each once, in the order of the file. It counts in res, and
+// warns of, the ids the model lacks and the ids repeated.
+func recommendUsers(env *Env, path string, m *als.Model, res *recommendResult) ([]int32, error) {
+	ids, err := readUserIDs(path)
+	if err != nil {
+		return nil, err
+	}
+	var rows []int32
+	var unknown []string
+	seen := make(map[int]bool, len(ids))
+	for _, id := range ids {
+		u, ok := m.UserIndex(id)
+		switch {
+		case !ok:
+			res.Unknown++
+			if len(unknown) < 5 {
+				unknown = append(unknown, id)
+			}
+		case seen[u]:
+			res.Duplicates++
+		default:
+			seen[u] = true
+			rows = append(rows, int32(u))
 		}
 	}
+	if res.Unknown > 0 {
+		env.Log.Warn("users unknown to the model skipped", "file", path, "unknown", res.Unknown, "examples", strings.Join(unknown, ","))
+	}
+	if res.Duplicates > 0 {
+		env.Log.Warn("repeated users scored once", "file", path, "repeats", res.Duplicates)
+	}
+	if len(rows) == 0 {
+		return nil, errs.Inputf(path, 0, "none of its %d users is known to the model", len(ids))
+	}
+	return rows, nil
+}
 
+// excludeRatings loads the ratings of path (--exclude) and maps them to the
+// users and items of m; it warns when none of them matches.
+func excludeRatings(ctx context.Context, env *Env, path string, m *als.Model) (*topk.Exclusion, error) {
+	train, err := ingest.LoadTable(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	ex := topk.NewExclusion(m, train)
+	if ex.RowsMapped == 0 && train.Len() > 0 {
+		env.Log.Warn("no rating of --exclude matches a model user and item; nothing is excluded", "file", path)
+	}
+	return ex, nil
+}
+
+// writeRecommendations scores the users of opts and writes their lists to
+// o.Output, committed only when every list is written. It counts users,
+// items and short lists in res.
+func writeRecommendations(ctx context.Context, env *Env, o *recommendOptions, m *als.Model, opts topk.Options, res *recommendResult) error {
 	meta := toplist.Meta{Model: m.ID, K: o.K, GeneratedAt: time.Now().UTC().Truncate(time.Second)}
 	fw, err := toplist.Create(o.Output, meta)
 	if err != nil {
@@ -217,15 +256,6 @@ func runRecommend(ctx context.Context, env *Env, o *recommendOptions) error {
 		return err
 	}
 	res.Users = fw.Count()
-	res.Seconds = time.Since(start).Seconds()
-	if o.JSON {
-		return json.NewEncoder(env.Out).Encode(res)
-	}
-	fmt.Fprintf(env.Out, "wrote %s: top %d of model %s for %d users (%d items, %d lists shorter than k) in %.1fs\n",
-		o.Output, o.K, m.ID, res.Users, res.Items, res.Short, res.Seconds)
-	if res.Unknown > 0 {
-		fmt.Fprintf(env.Out, "skipped %d users unknown to the model\n", res.Unknown)
-	}
 	return nil
 }
 

@@ -261,15 +261,10 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 		}
 	}
 
-	// A source that is not there fails before anything listens: its
-	// version (a stat, a manifest's properties) or, for Cosmos DB, a read
-	// of the container. The lists themselves load after the listener is up,
-	// so that /healthz answers while a large source loads.
-	if src.remote != nil {
-		if err := src.remote.Check(ctx); err != nil {
-			return err
-		}
-	} else if _, err := src.loader.Version(ctx); err != nil {
+	// A source that is not there fails before anything listens. The lists
+	// themselves load after the listener is up, so that /healthz answers
+	// while a large source loads.
+	if err := checkServeSource(ctx, src); err != nil {
 		return err
 	}
 
@@ -299,37 +294,9 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 	}
 
 	start := time.Now()
-	var version string
-	if src.remote != nil {
-		if opts.Popular != "" {
-			pop, err := serve.LoadPopular(ctx, opts.Popular, opts.MaxK)
-			if err != nil {
-				return fail(fmt.Errorf("--popular: %w", err))
-			}
-			srv.SetPopular(pop)
-		}
-		if err := srv.SetStore(src.remote); err != nil {
-			return fail(err)
-		}
-	} else {
-		idx, v, err := src.loader.Load(ctx)
-		if err != nil {
-			return fail(err)
-		}
-		version = v
-		if opts.Popular != "" {
-			pop, err := serve.LoadPopular(ctx, opts.Popular, idx.MaxK())
-			if err != nil {
-				return fail(fmt.Errorf("--popular: %w", err))
-			}
-			srv.SetPopular(pop)
-		}
-		if err := srv.SetStore(idx); err != nil {
-			if errors.Is(err, serve.ErrNoFallback) {
-				return fail(usagef("%v", err))
-			}
-			return fail(err)
-		}
+	version, err := loadServeLists(ctx, opts, srv, src)
+	if err != nil {
+		return fail(err)
 	}
 	info, _ := srv.Info()
 	log.Info("lists loaded", "source", info.Source, "kind", info.Kind, "users", info.Users, "k", info.K,
@@ -349,4 +316,48 @@ func runServe(ctx context.Context, env *Env, opts *serveOptions) error {
 		go rl.Run(sctx)
 	}
 	return <-served
+}
+
+// checkServeSource fails when the source is not there: its version (a
+// stat, a manifest's properties) or, for Cosmos DB, a read of the container.
+func checkServeSource(ctx context.Context, src *serveSource) error {
+	if src.remote != nil {
+		return src.remote.Check(ctx)
+	}
+	_, err := src.loader.Version(ctx)
+	return err
+}
+
+// loadServeLists hands srv the lists of src (a remote store is read per
+// request, anything else is loaded whole) and the --popular fallback, and
+// returns the version loaded ("" for a remote store).
+func loadServeLists(ctx context.Context, opts *serveOptions, srv *serve.Server, src *serveSource) (version string, err error) {
+	if src.remote != nil {
+		if opts.Popular != "" {
+			pop, err := serve.LoadPopular(ctx, opts.Popular, opts.MaxK)
+			if err != nil {
+				return "", fmt.Errorf("--popular: %w", err)
+			}
+			srv.SetPopular(pop)
+		}
+		return "", srv.SetStore(src.remote)
+	}
+	idx, version, err := src.loader.Load(ctx)
+	if err != nil {
+		return "", err
+	}
+	if opts.Popular != "" {
+		pop, err := serve.LoadPopular(ctx, opts.Popular, idx.MaxK())
+		if err != nil {
+			return "", fmt.Errorf("--popular: %w", err)
+		}
+		srv.SetPopular(pop)
+	}
+	if err := srv.SetStore(idx); err != nil {
+		if errors.Is(err, serve.ErrNoFallback) {
+			return "", usagef("%v", err)
+		}
+		return "", err
+	}
+	return version, nil
 }

@@ -314,25 +314,17 @@ type redisBatch struct {
 	arena []byte
 }
 
+// publish writes src as a new generation under s.Prefix and switches the
+// pointer to it, unless another export switched it first. A publication
+// that fails removes what it wrote.
 func (s *RedisSink) publish(parent context.Context, meta toplist.Meta, src ListSource, c *Counters, warnings *[]string) error {
 	l := RedisLayout{Prefix: s.Prefix}
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 
-	expected, err := s.Client.Get(ctx, l.Current()).Result()
-	if errors.Is(err, redis.Nil) {
-		expected, err = "", nil
-	}
+	expected, gen, token, err := s.register(ctx, l)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", l.Current(), err)
-	}
-	gen := newGenerationID(s.now())
-	var tok [16]byte
-	rand.Read(tok[:])
-	token := hex.EncodeToString(tok[:])
-	if err := redisRegister.Run(ctx, s.Client, []string{l.Lease(gen), l.Generations()},
-		token, s.Lease.Milliseconds(), gen, s.now().UnixMilli()).Err(); err != nil {
-		return fmt.Errorf("start generation %s: %w", gen, err)
+		return err
 	}
 	s.Log.Info("writing a new Redis generation", "prefix", s.Prefix, "generation", gen, "live", expected)
 	crashPoint("redis registered")
@@ -350,7 +342,62 @@ func (s *RedisSink) publish(parent context.Context, meta toplist.Meta, src ListS
 		}
 	}()
 
-	// The lease: renewed every Lease/3; lost means stop.
+	stopLease := s.keepLease(ctx, cancel, l, gen, token)
+	users, k, err := s.writeUsers(ctx, l, gen, meta, src, c)
+	if err != nil {
+		stopLease()
+		if cause := context.Cause(ctx); cause != nil && parent.Err() == nil {
+			return cause
+		}
+		return err
+	}
+	err = s.writeMeta(ctx, l, gen, meta, users, k)
+	stopLease()
+	if err != nil {
+		return err
+	}
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	crashPoint("redis before switch")
+	if err := s.switchTo(ctx, l, expected, gen, token); err != nil {
+		return err
+	}
+	published = true
+	crashPoint("redis after switch")
+	s.Log.Info("switched the Redis pointer", "key", l.Current(), "generation", gen, "previous", expected, "users", users)
+
+	if err := s.cleanup(context.WithoutCancel(parent), l, warnings); err != nil {
+		*warnings = append(*warnings, fmt.Sprintf("redis: old generations not (all) deleted: %v; the next export retries", s.Scrub(err)))
+	}
+	return nil
+}
+
+// register reads the live generation (expected, "" when there is none) and
+// registers a new generation gen under a lease held by a random token.
+func (s *RedisSink) register(ctx context.Context, l RedisLayout) (expected, gen, token string, err error) {
+	expected, err = s.Client.Get(ctx, l.Current()).Result()
+	if errors.Is(err, redis.Nil) {
+		expected, err = "", nil
+	}
+	if err != nil {
+		return "", "", "", fmt.Errorf("read %s: %w", l.Current(), err)
+	}
+	gen = newGenerationID(s.now())
+	var tok [16]byte
+	rand.Read(tok[:])
+	token = hex.EncodeToString(tok[:])
+	if err := redisRegister.Run(ctx, s.Client, []string{l.Lease(gen), l.Generations()},
+		token, s.Lease.Milliseconds(), gen, s.now().UnixMilli()).Err(); err != nil {
+		return "", "", "", fmt.Errorf("start generation %s: %w", gen, err)
+	}
+	return expected, gen, token, nil
+}
+
+// keepLease renews the lease of gen every s.Lease/3 until the returned stop
+// is called or ctx ends. A lease lost, or not renewed for s.Lease, cancels
+// ctx with errLeaseLost.
+func (s *RedisSink) keepLease(ctx context.Context, cancel context.CancelCauseFunc, l RedisLayout, gen, token string) (stop func()) {
 	leaseDone := make(chan struct{})
 	var leaseWG sync.WaitGroup
 	leaseWG.Add(1)
@@ -380,19 +427,15 @@ func (s *RedisSink) publish(parent context.Context, meta toplist.Meta, src ListS
 			}
 		}
 	}()
-	stopLease := func() {
+	return func() {
 		close(leaseDone)
 		leaseWG.Wait()
 	}
+}
 
-	users, k, err := s.writeUsers(ctx, l, gen, meta, src, c)
-	if err != nil {
-		stopLease()
-		if cause := context.Cause(ctx); cause != nil && parent.Err() == nil {
-			return cause
-		}
-		return err
-	}
+// writeMeta writes the metadata document of gen: users lists, the longest k
+// long unless meta.K says otherwise.
+func (s *RedisSink) writeMeta(ctx context.Context, l RedisLayout, gen string, meta toplist.Meta, users int64, k int) error {
 	if meta.K > 0 {
 		k = meta.K
 	}
@@ -400,36 +443,29 @@ func (s *RedisSink) publish(parent context.Context, meta toplist.Meta, src ListS
 		GeneratedAt: meta.GeneratedAt.UTC(), PublishedAt: s.now().UTC(), Users: users, Shape: s.Shape, TTL: s.TTL,
 		UserPrefix: l.UserPrefix(gen)}
 	gb, _ := json.Marshal(g)
-	err = s.Client.Set(ctx, l.Meta(gen), gb, 0).Err()
-	stopLease()
-	if err != nil {
+	if err := s.Client.Set(ctx, l.Meta(gen), gb, 0).Err(); err != nil {
 		return fmt.Errorf("write %s: %w", l.Meta(gen), err)
 	}
-	if cause := context.Cause(ctx); cause != nil {
-		return cause
-	}
-	crashPoint("redis before switch")
-	err = redisSwitch.Run(ctx, s.Client, []string{l.Current(), l.Published(), l.Lease(gen), l.Meta(gen)}, expected, gen, token).Err()
-	if err != nil {
-		msg := err.Error()
-		switch {
-		case strings.HasPrefix(msg, "RECSMOVED"):
-			now := strings.TrimSpace(strings.TrimPrefix(msg, "RECSMOVED"))
-			return fmt.Errorf("another export switched %s from %q to %q while this one wrote generation %s; nothing was published by this one (run it again to publish these lists)",
-				l.Current(), expected, now, gen)
-		case strings.HasPrefix(msg, "RECSLEASE"):
-			return errLeaseLost
-		}
-		return fmt.Errorf("switch %s to %s: %w", l.Current(), gen, err)
-	}
-	published = true
-	crashPoint("redis after switch")
-	s.Log.Info("switched the Redis pointer", "key", l.Current(), "generation", gen, "previous", expected, "users", users)
-
-	if err := s.cleanup(context.WithoutCancel(parent), l, warnings); err != nil {
-		*warnings = append(*warnings, fmt.Sprintf("redis: old generations not (all) deleted: %v; the next export retries", s.Scrub(err)))
-	}
 	return nil
+}
+
+// switchTo points l.Current() at gen if it still names expected and this
+// export still holds the lease of gen.
+func (s *RedisSink) switchTo(ctx context.Context, l RedisLayout, expected, gen, token string) error {
+	err := redisSwitch.Run(ctx, s.Client, []string{l.Current(), l.Published(), l.Lease(gen), l.Meta(gen)}, expected, gen, token).Err()
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "RECSMOVED"):
+		now := strings.TrimSpace(strings.TrimPrefix(msg, "RECSMOVED"))
+		return fmt.Errorf("another export switched %s from %q to %q while this one wrote generation %s; nothing was published by this one (run it again to publish these lists)",
+			l.Current(), expected, now, gen)
+	case strings.HasPrefix(msg, "RECSLEASE"):
+		return errLeaseLost
+	}
+	return fmt.Errorf("switch %s to %s: %w", l.Current(), gen, err)
 }
 
 // writeUsers reads src to the end and writes every user's document under

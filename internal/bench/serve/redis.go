@@ -30,35 +30,11 @@ func benchRedis(ctx context.Context, o options, topk string, meta toplist.Meta, 
 		fmt.Println("\nredis: skipped: redis-server not installed (make test-deps)")
 		return nil
 	}
-	addr, err := freeAddr()
+	addr, stop, err := startRedisServer(ctx, bin)
 	if err != nil {
 		return err
 	}
-	host, port, _ := strings.Cut(addr, ":")
-	cmd := exec.CommandContext(ctx, bin, "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--daemonize", "no")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}()
-	sc := bufio.NewScanner(stdout)
-	ready := false
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "Ready to accept connections") {
-			ready = true
-			break
-		}
-	}
-	if !ready {
-		return fmt.Errorf("redis-server did not start")
-	}
-	go io.Copy(io.Discard, stdout)
+	defer stop()
 
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
@@ -68,7 +44,49 @@ func benchRedis(ctx context.Context, o options, topk string, meta toplist.Meta, 
 	}
 	fmt.Printf("\nredis: redis-server %s holds %d users' documents (published in %.1fs, %.0f docs/s)\n",
 		addr, len(lists), st.Elapsed.Seconds(), st.DocsPerSecond())
+	return compareRedisServe(ctx, o, topk, addr, lists)
+}
 
+// startRedisServer starts bin on a free address of 127.0.0.1, without
+// persistence, and waits until it accepts connections. stop ends it.
+func startRedisServer(ctx context.Context, bin string) (addr string, stop func(), err error) {
+	addr, err = freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	host, port, _ := strings.Cut(addr, ":")
+	cmd := exec.CommandContext(ctx, bin, "--bind", host, "--port", port, "--save", "", "--appendonly", "no", "--daemonize", "no")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}
+	sc := bufio.NewScanner(stdout)
+	ready := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Ready to accept connections") {
+			ready = true
+			break
+		}
+	}
+	if !ready {
+		stop()
+		return "", nil, fmt.Errorf("redis-server did not start")
+	}
+	go io.Copy(io.Discard, stdout)
+	return addr, stop, nil
+}
+
+// compareRedisServe starts `recs serve` from the lists published to the
+// redis-server at addr and from topk in memory, checks they answer the
+// same bodies, warms the cache and measures both.
+func compareRedisServe(ctx context.Context, o options, topk, addr string, lists []toplist.List) error {
 	memAddr, err := freeAddr()
 	if err != nil {
 		return err
@@ -110,7 +128,13 @@ func benchRedis(ctx context.Context, o options, topk string, meta toplist.Meta, 
 	redisReqs, memReqs := loadgen.GETs(redisServeAddr, paths), loadgen.GETs(memAddr, paths)
 	w := loadgen.Each(ctx, redisServeAddr, redisReqs, 50)
 	fmt.Printf("  warmed the cache with %d users in %.1fs (%.0f req/s, each a Redis GET)\n", w.Requests, w.Elapsed.Seconds(), float64(w.Requests)/w.Elapsed.Seconds())
+	return saturateRedis(ctx, o, redisServeAddr, memAddr, redisReqs, memReqs)
+}
 
+// saturateRedis alternates o.rounds closed-loop rounds between the server
+// from Redis and the one from memory and prints the ratio of their medians
+// against the bar (≥ 80%).
+func saturateRedis(ctx context.Context, o options, redisServeAddr, memAddr string, redisReqs, memReqs loadgen.Requests) error {
 	fmt.Printf("saturation: closed loop, %d connections, random users, %d rounds of %v per server\n", o.conns, o.rounds, o.duration)
 	var redisRates, memRates []float64
 	for r := range o.rounds {
