@@ -210,6 +210,9 @@ func TestDeterministicAcrossThreads(t *testing.T) {
 		{Rank: 12, MaxIter: 3, Reg: 0.1, Seed: 9, Biases: true},
 		{Rank: 10, MaxIter: 3, Reg: 0.1, Seed: 9, Implicit: true, Alpha: 3},
 		{Rank: 10, MaxIter: 3, Reg: 0.1, Seed: 9, Implicit: true, Alpha: 3, Solver: SolverCG},
+		// A stride above 64 (rank 70: s = 80), where the AVX-512 CG
+		// passes take their separate dot and axpy path.
+		{Rank: 70, MaxIter: 2, Reg: 0.5, Seed: 9, Implicit: true, Alpha: 3, Solver: SolverCG},
 		{Rank: 6, MaxIter: 2, Reg: 0.1, Seed: 9, Nonnegative: true},
 	} {
 		for _, kern := range kernelSets() {

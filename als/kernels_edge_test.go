@@ -163,49 +163,6 @@ func shifted[T any](v []T, off int) []T {
 	return buf[off:]
 }
 
-// TestTiersDeterministicAcrossThreads: within every tier, the same seed
-// gives bit-identical factors for 1, 2 and 3 threads, for the Cholesky and
-// the CG solvers, at a rank whose stride exceeds 64 (rank 70: s = 80).
-func TestTiersDeterministicAcrossThreads(t *testing.T) {
-	tab := synthTable(3, 300, 120, 6000)
-	for _, tc := range []struct {
-		name string
-		p    Params
-	}{
-		{"explicit-chol/rank=12", Params{Rank: 12, MaxIter: 2, Reg: 0.1, Seed: 9}},
-		{"implicit-cg/rank=70", Params{Rank: 70, MaxIter: 2, Reg: 0.5, Seed: 9, Implicit: true, Alpha: 3, Solver: SolverCG}},
-		{"implicit-cg/rank=10", Params{Rank: 10, MaxIter: 2, Reg: 0.1, Seed: 9, Implicit: true, Alpha: 3, Solver: SolverCG}},
-	} {
-		p := tc.p
-		for _, kern := range kernelSets() {
-			t.Run(kern.name+"/"+tc.name, func(t *testing.T) {
-				var ref *Model
-				for _, th := range []int{1, 2, 3} {
-					p.Threads = th
-					m, err := Fit(context.Background(), tab, p, withKernels(kern))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if ref == nil {
-						ref = m
-						continue
-					}
-					for i := range m.UserFactors {
-						if math.Float32bits(m.UserFactors[i]) != math.Float32bits(ref.UserFactors[i]) {
-							t.Fatalf("threads %d: user factor %d = %v, threads 1 gave %v", th, i, m.UserFactors[i], ref.UserFactors[i])
-						}
-					}
-					for i := range m.ItemFactors {
-						if math.Float32bits(m.ItemFactors[i]) != math.Float32bits(ref.ItemFactors[i]) {
-							t.Fatalf("threads %d: item factor %d = %v, threads 1 gave %v", th, i, m.ItemFactors[i], ref.ItemFactors[i])
-						}
-					}
-				}
-			})
-		}
-	}
-}
-
 // TestTiersAgreeCGFit: implicit CG fits of every tier agree with the gonum
 // tier's, at rank 6 (s = 16) and rank 70 (s = 80, where the AVX-512 tier's
 // CG passes fall back to separate dot and axpy kernels). The tiers differ
