@@ -83,13 +83,7 @@ func (s *DirSink) Publish(ctx context.Context, meta toplist.Meta, src ListSource
 	if err := os.Mkdir(genDir, 0o755); err != nil {
 		return Stats{}, err
 	}
-	m, err := writeFiles(ctx, meta, src, formats, gen, nil, func(name string, _ toplist.Format) (dest, error) {
-		f, err := atomicfile.Create(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			return nil, err
-		}
-		return fileDest{f}, nil
-	}, c)
+	m, err := writeFiles(ctx, meta, src, formats, gen, nil, fileDestIn(dir), c)
 	if err == nil {
 		// The folder's entry must be durable before a manifest names it.
 		err = atomicfile.SyncDir(dir)
@@ -210,6 +204,19 @@ func lockDir(dir string) (func(), error) {
 }
 
 type fileDest struct{ f *atomicfile.File }
+
+// fileDestIn returns the destinations of writeFiles and writePart for a
+// directory: each file under its slash-separated name, written to a
+// temporary file renamed into place on commit.
+func fileDestIn(dir string) func(name string, _ toplist.Format) (dest, error) {
+	return func(name string, _ toplist.Format) (dest, error) {
+		f, err := atomicfile.Create(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return nil, err
+		}
+		return fileDest{f}, nil
+	}
+}
 
 func (d fileDest) Write(p []byte) (int, error)      { return d.f.Write(p) }
 func (d fileDest) commit(ctx context.Context) error { return d.f.Commit() }

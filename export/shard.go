@@ -229,6 +229,36 @@ func checkNotPublished(old *Manifest, id string) error {
 	return nil
 }
 
+// finalManifest is what Finalize switches to: the manifest composed from
+// the n parts of publication id (composeManifest), with its generations
+// to keep (retain) and its encoded bytes. A missing or unverifiable part
+// is a service error of kind (exit 4); verified counts the bytes checked.
+type finalManifest struct {
+	m          *Manifest
+	b          []byte
+	verified   int64
+	kept       []string
+	keepLegacy bool
+}
+
+func composeFinal(ctx context.Context, st partStore, kind, id string, n int, old *Manifest, keep int) (*finalManifest, error) {
+	m, verified, err := composeManifest(ctx, st, id, n)
+	var inc *IncompleteError
+	if errors.As(err, &inc) {
+		return nil, errs.Service(kind, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &finalManifest{m: m, verified: verified}
+	f.kept, f.keepLegacy = retain(ShardedGeneration(id), old, keep)
+	m.Generations = f.kept
+	if f.b, err = m.encode(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // composeManifest reads the n part records of publication id from st,
 // checks them and every file they name, and returns the manifest naming
 // all of them, or an *IncompleteError. The manifest's Generations are left

@@ -147,20 +147,11 @@ func (s *BlobSink) finalize(ctx context.Context, id string, n int, c *Counters, 
 	if err := checkNotPublished(old, id); err != nil {
 		return c.snapshot(start), err
 	}
-	m, verified, err := composeManifest(ctx, blobStore{s, prefix}, id, n)
-	var inc *IncompleteError
-	if errors.As(err, &inc) {
-		return c.snapshot(start), errs.Service("blob", err)
-	}
+	f, err := composeFinal(ctx, blobStore{s, prefix}, "blob", id, n, old, s.KeepGenerations)
 	if err != nil {
 		return c.snapshot(start), err
 	}
-	kept, keepLegacy := retain(gen, old, s.KeepGenerations)
-	m.Generations = kept
-	b, err := m.encode()
-	if err != nil {
-		return c.snapshot(start), err
-	}
+	m, b, kept := f.m, f.b, f.kept
 	crashPoint("before manifest")
 	if _, err := mb.Upload(ctx, streaming.NopCloser(bytes.NewReader(b)), &blockblob.UploadOptions{
 		HTTPHeaders:      &blob.HTTPHeaders{BlobContentType: to.Ptr("application/json")},
@@ -175,9 +166,9 @@ func (s *BlobSink) finalize(ctx context.Context, id string, n int, c *Counters, 
 	c.Documents.Add(m.Users)
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
-	st.Bytes += verified
+	st.Bytes += f.verified
 	st.Manifest = m
-	st.Warnings = s.clean(ctx, prefix, generationStamp(start), start, kept, retired(old, kept), keepLegacy)
+	st.Warnings = s.clean(ctx, prefix, generationStamp(start), start, kept, retired(old, kept), f.keepLegacy)
 	if names, err := (blobStore{s, prefix}).list(ctx, gen); err == nil {
 		for _, name := range staleAttempts(m, names) {
 			if _, err := s.Container.NewBlobClient(prefix+name).Delete(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.BlobNotFound) {

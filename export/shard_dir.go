@@ -47,13 +47,7 @@ func (s *DirSink) publishPart(ctx context.Context, meta toplist.Meta, src ListSo
 	if err := os.MkdirAll(genDir, 0o755); err != nil {
 		return Stats{}, err
 	}
-	p, err := writePart(ctx, meta, src, formats, s.Publication, s.Shard, func(name string, _ toplist.Format) (dest, error) {
-		f, err := atomicfile.Create(filepath.Join(dir, filepath.FromSlash(name)))
-		if err != nil {
-			return nil, err
-		}
-		return fileDest{f}, nil
-	}, c)
+	p, err := writePart(ctx, meta, src, formats, s.Publication, s.Shard, fileDestIn(dir), c)
 	if err == nil {
 		err = atomicfile.SyncDir(dir)
 	}
@@ -115,20 +109,11 @@ func (s *DirSink) Finalize(ctx context.Context, id string, n int) (Stats, error)
 	if err := checkNotPublished(old, id); err != nil {
 		return Stats{}, err
 	}
-	m, verified, err := composeManifest(ctx, dirStore{dir}, id, n)
-	var inc *IncompleteError
-	if errors.As(err, &inc) {
-		return c.snapshot(start), errs.Service("dir", err)
-	}
+	f, err := composeFinal(ctx, dirStore{dir}, "dir", id, n, old, s.KeepGenerations)
 	if err != nil {
 		return c.snapshot(start), err
 	}
-	kept, keepLegacy := retain(gen, old, s.KeepGenerations)
-	m.Generations = kept
-	b, err := m.encode()
-	if err != nil {
-		return c.snapshot(start), err
-	}
+	m, b, kept := f.m, f.b, f.kept
 	crashPoint("before manifest")
 	if err := atomicfile.WriteFile(manPath, func(w io.Writer) error {
 		_, err := w.Write(b)
@@ -140,9 +125,9 @@ func (s *DirSink) Finalize(ctx context.Context, id string, n int) (Stats, error)
 	c.Documents.Add(m.Users)
 	c.Bytes.Add(int64(len(b)))
 	st := c.snapshot(start)
-	st.Bytes += verified
+	st.Bytes += f.verified
 	st.Manifest = m
-	st.Warnings = cleanDir(dir, kept, retired(old, kept), keepLegacy, start)
+	st.Warnings = cleanDir(dir, kept, retired(old, kept), f.keepLegacy, start)
 	if names, err := (dirStore{dir}).list(ctx, gen); err == nil {
 		for _, name := range staleAttempts(m, names) {
 			if err := os.Remove(filepath.Join(dir, filepath.FromSlash(name))); err != nil && !errors.Is(err, fs.ErrNotExist) {
