@@ -118,25 +118,9 @@ func (s *BlobSink) publish(ctx context.Context, meta toplist.Meta, src ListSourc
 	if err != nil {
 		return c.snapshot(start), err
 	}
-	blockSize := s.BlockSize
-	if blockSize <= 0 {
-		blockSize = 8 << 20
-	}
-	conc := s.Concurrency
-	if conc <= 0 {
-		conc = 4
-	}
-	sem := make(chan struct{}, conc)
-	pool := &sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
 	gen := newGenerationID(start)
 
-	m, err := writeFiles(ctx, meta, src, formats, gen, nil, func(name string, f toplist.Format) (dest, error) {
-		dctx, cancel := context.WithCancel(ctx)
-		d := &blockDest{ctx: dctx, cancel: cancel, bb: s.Container.NewBlockBlobClient(prefix + name),
-			blockSize: blockSize, sem: sem, pool: pool, runID: gen[len(gen)-6:], contentType: contentType(f)}
-		d.buf = *pool.Get().(*[]byte)
-		return d, nil
-	}, c)
+	m, err := writeFiles(ctx, meta, src, formats, gen, nil, s.blockDests(ctx, prefix, gen[len(gen)-6:]), c)
 	if err != nil {
 		s.removeGeneration(prefix, gen)
 		return c.snapshot(start), err
@@ -389,4 +373,28 @@ func (d *blockDest) commit(ctx context.Context) error {
 func (d *blockDest) abort() {
 	d.cancel()
 	d.wg.Wait()
+}
+
+// blockDests returns the destinations of writeFiles and writePart under
+// prefix: each a block blob whose blocks (BlockSize, default 8 MiB) go up
+// Concurrency at a time (default 4) across all files, with block ids
+// tagged runID, and whose block list is committed only when complete.
+func (s *BlobSink) blockDests(ctx context.Context, prefix, runID string) func(name string, f toplist.Format) (dest, error) {
+	blockSize := s.BlockSize
+	if blockSize <= 0 {
+		blockSize = 8 << 20
+	}
+	conc := s.Concurrency
+	if conc <= 0 {
+		conc = 4
+	}
+	sem := make(chan struct{}, conc)
+	pool := &sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
+	return func(name string, f toplist.Format) (dest, error) {
+		dctx, cancel := context.WithCancel(ctx)
+		d := &blockDest{ctx: dctx, cancel: cancel, bb: s.Container.NewBlockBlobClient(prefix + name),
+			blockSize: blockSize, sem: sem, pool: pool, runID: runID, contentType: contentType(f)}
+		d.buf = *pool.Get().(*[]byte)
+		return d, nil
+	}
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
@@ -61,24 +60,8 @@ func (s *BlobSink) publishPart(ctx context.Context, meta toplist.Meta, src ListS
 	if err := checkNotPublished(old, s.Publication); err != nil {
 		return c.snapshot(start), err
 	}
-	blockSize := s.BlockSize
-	if blockSize <= 0 {
-		blockSize = 8 << 20
-	}
-	conc := s.Concurrency
-	if conc <= 0 {
-		conc = 4
-	}
-	sem := make(chan struct{}, conc)
-	pool := &sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
 	runID := newAttemptID()
-	p, err := writePart(ctx, meta, src, formats, s.Publication, s.Shard, func(name string, f toplist.Format) (dest, error) {
-		dctx, cancel := context.WithCancel(ctx)
-		d := &blockDest{ctx: dctx, cancel: cancel, bb: s.Container.NewBlockBlobClient(prefix + name),
-			blockSize: blockSize, sem: sem, pool: pool, runID: runID, contentType: contentType(f)}
-		d.buf = *pool.Get().(*[]byte)
-		return d, nil
-	}, c)
+	p, err := writePart(ctx, meta, src, formats, s.Publication, s.Shard, s.blockDests(ctx, prefix, runID), c)
 	if err != nil {
 		return c.snapshot(start), err
 	}
