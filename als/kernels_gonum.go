@@ -2,6 +2,7 @@ package als
 
 import (
 	"math"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
@@ -63,7 +64,9 @@ func gramLowerGonum(c, b []float64, m, s int, zero bool) {
 // positive definite gets NaN on its whole diagonal (Potrf does not say
 // which pivot failed), which the caller's pivot check rejects.
 func cholBatchGonum(a, inv []float64, k int) {
-	d := make([]float64, k*k)
+	buf := denseScratch(k * k)
+	defer denseScratchPool.Put(buf)
+	d := (*buf)[:k*k]
 	for l := 0; l < lanes; l++ {
 		unpackLane(d, a, k, l)
 		_, ok := lapack64.Potrf(blas64.Symmetric{Uplo: blas.Lower, N: k, Stride: k, Data: d})
@@ -81,8 +84,9 @@ func cholBatchGonum(a, inv []float64, k int) {
 
 // solveBatchGonum solves L·Lᵀ·x = b for each lane with two blas64.Trsv.
 func solveBatchGonum(a, _, b []float64, k int) {
-	d := make([]float64, k*k)
-	x := make([]float64, k)
+	buf := denseScratch(k*k + k)
+	defer denseScratchPool.Put(buf)
+	d, x := (*buf)[:k*k], (*buf)[k*k:k*k+k]
 	for l := 0; l < lanes; l++ {
 		unpackLane(d, a, k, l)
 		for i := range x {
@@ -96,6 +100,22 @@ func solveBatchGonum(a, _, b []float64, k int) {
 			b[i*lanes+l] = xi
 		}
 	}
+}
+
+// denseScratchPool holds the dense matrices the batched solves unpack each
+// lane into: they run once per 8 users on every worker, so allocating one
+// per call would make the reference tier a garbage generator.
+var denseScratchPool sync.Pool
+
+// denseScratch returns a pooled buffer of at least n float64s (contents
+// undefined); put it back with denseScratchPool.Put.
+func denseScratch(n int) *[]float64 {
+	if p, ok := denseScratchPool.Get().(*[]float64); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]float64, n)
+	return &b
 }
 
 // unpackLane copies the lower triangle of lane l of the packed layout into
