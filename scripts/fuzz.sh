@@ -12,10 +12,15 @@ while IFS= read -r file; do
 	for target in $(grep -oE '^func (Fuzz[A-Za-z0-9_]+)\(' "$file" | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/'); do
 		found=$((found+1))
 		echo "fuzz $pkg $target ($fuzztime)"
+		status=0
 		if [ -n "${FUZZ_JSON:-}" ]; then
-			go test -json -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >>"$FUZZ_JSON" || failed=$((failed+1))
+			go test -json -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" >>"$FUZZ_JSON" || status=$?
 		else
-			go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" || failed=$((failed+1))
+			go test -run='^$' -fuzz="^${target}\$" -fuzztime="$fuzztime" "$pkg" || status=$?
+		fi
+		if [ "$status" -ne 0 ]; then
+			failed=$((failed+1))
+			echo "fuzz FAILED: $pkg $target (a new input that fails is under $pkg/testdata/fuzz/$target/)"
 		fi
 	done
 done < <(git ls-files '*_test.go' 2>/dev/null | xargs grep -l '^func Fuzz' 2>/dev/null || true)

@@ -2,7 +2,8 @@
 // stdin) and prints what a person needs from it: as it comes, one line per
 // package (ok or FAIL, with its time) and the output of every failed test;
 // at the end every skipped test with its reason, the slowest tests with
-// -slow N, and last one line counting tests (subtests included; a package
+// -slow N, every failure again with the last lines of its output (so the
+// tail of a long CI log shows what failed), and last one line counting tests (subtests included; a package
 // that fails outside any test, such as a build error, counts as one failed
 // test):
 //
@@ -85,6 +86,14 @@ type summary struct {
 	results  []result                 // finished tests
 	pkgFail  map[string]bool          // packages that failed outside any test
 	testFail map[string]int           // failed tests per package
+	failures []failure                // failed tests and packages, in order
+}
+
+// failure is a failed test (or a package that failed outside any test)
+// with what it printed.
+type failure struct {
+	key
+	output string
 }
 
 func newSummary(out io.Writer) *summary {
@@ -122,7 +131,9 @@ func (s *summary) add(e event) {
 			s.results = append(s.results, result{k, e.Action, e.Elapsed})
 			if e.Action == "fail" {
 				s.testFail[e.Package]++
-				fmt.Fprintf(s.progress, "--- FAIL: %s (%s)\n%s", e.Test, e.Package, s.output[k])
+				out := s.text(k)
+				s.failures = append(s.failures, failure{k, out})
+				fmt.Fprintf(s.progress, "--- FAIL: %s (%s)\n%s", e.Test, e.Package, out)
 			}
 			if e.Action != "skip" {
 				delete(s.output, k)
@@ -139,13 +150,21 @@ func (s *summary) add(e event) {
 				// A build error, a panic or a timeout outside any test:
 				// show what the package printed.
 				s.pkgFail[e.Package] = true
-				if b := s.output[k]; b != nil {
-					fmt.Fprint(s.progress, b.String())
-				}
+				out := s.text(k)
+				s.failures = append(s.failures, failure{k, out})
+				fmt.Fprint(s.progress, out)
 			}
 		}
 		delete(s.output, k)
 	}
+}
+
+// text is what test or package k has printed so far.
+func (s *summary) text(k key) string {
+	if b := s.output[k]; b != nil {
+		return b.String()
+	}
+	return ""
 }
 
 // counts returns the tests passed, failed and skipped so far.
@@ -184,10 +203,34 @@ func (s *summary) report(slow int) {
 			fmt.Fprintf(s.out, "  %7.2fs %s %s\n", r.elapsed, r.pkg, r.test)
 		}
 	}
+	for _, f := range s.failures {
+		name := f.test
+		if name == "" {
+			name = "(outside any test)"
+		}
+		fmt.Fprintf(s.out, "FAILED %s %s:\n%s", f.pkg, name, tail(f.output, failTail))
+	}
 	if skipped > 0 {
 		fmt.Fprintf(s.out, "%d skipped\n", skipped)
 	}
 	fmt.Fprintf(s.out, "%d passed, %d failed\n", passed, failed)
+}
+
+// failTail is how many lines of a failure's output the end report repeats.
+const failTail = 40
+
+// tail returns the last n lines of out, each indented, ending in a newline.
+func tail(out string, n int) string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	var b strings.Builder
+	if len(lines) > n {
+		fmt.Fprintf(&b, "    [... %d lines before]\n", len(lines)-n)
+		lines = lines[len(lines)-n:]
+	}
+	for _, l := range lines {
+		b.WriteString("    " + l + "\n")
+	}
+	return b.String()
 }
 
 // skipReason returns the message of a skipped test's output: its lines

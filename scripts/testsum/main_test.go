@@ -51,6 +51,8 @@ func TestSummary(t *testing.T) {
 		"not json: passed through\n",
 		"SKIP a TestData: x_test.go:9: no u.data (set $RECS_ML100K)\n",
 		"slowest tests:\n     2.00s b TestBad\n     0.75s a TestOne\n",
+		// The end repeats each failure with its output, just before the count.
+		"FAILED b TestBad:\n        b_test.go:3: got 2, want 3\nFAILED c (outside any test):\n    FAIL\tc [build failed]\n1 skipped\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
@@ -58,5 +60,17 @@ func TestSummary(t *testing.T) {
 	}
 	if !strings.HasSuffix(got, "1 skipped\n2 passed, 2 failed\n") {
 		t.Errorf("output does not end with the count:\n%s", got)
+	}
+}
+
+func TestTail(t *testing.T) {
+	var out strings.Builder
+	for i := 1; i <= failTail+10; i++ {
+		out.WriteString("line\n")
+	}
+	got := tail(out.String(), failTail)
+	// failTail+10 lines in, so 10 are left out and failTail kept, plus the marker.
+	if !strings.HasPrefix(got, "    [... 10 lines before]\n") || strings.Count(got, "\n") != failTail+1 {
+		t.Errorf("tail = %q", got)
 	}
 }
