@@ -143,7 +143,7 @@ func (sd *side) setReg(p Params, other int) {
 // PCG seeded with (seed, stream), drawn in entity order.
 func (sd *side) initFactors(rank, s int, seed int64, stream uint64, biases bool) {
 	rng := rand.New(rand.NewPCG(uint64(seed), stream))
-	sd.fac = make([]float32, sd.n()*s)
+	sd.fac = factorSlice(sd.n() * s)
 	row := make([]float64, rank)
 	for e := 0; e < sd.n(); e++ {
 		var nrm float64
