@@ -30,6 +30,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/recs-dev/recs/internal/errs"
+
+	_ "github.com/recs-dev/recs/internal/parquetcodec" // standard-speed Snappy for the files written here
 )
 
 // Model directory layout, as Spark's ALSModel.save writes it, plus recs.json:

@@ -25,6 +25,8 @@ import (
 
 	"github.com/recs-dev/recs/internal/atomicfile"
 	"github.com/recs-dev/recs/internal/errs"
+
+	_ "github.com/recs-dev/recs/internal/parquetcodec" // standard-speed Snappy for the files written here
 )
 
 // ParquetRowGroupRows is the number of rows per row group that WriteParquet

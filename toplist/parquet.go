@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	_ "github.com/recs-dev/recs/internal/parquetcodec" // standard-speed Snappy for the files written here
 )
 
 // parquetBatch is the number of lists per record batch (and row group).
