@@ -196,11 +196,38 @@ func writeColumns(rgw file.BufferedRowGroupWriter, cols []arrow.Array, arrProps 
 				ctx := pqarrow.NewArrowWriteContext(context.Background(), arrProps)
 				err = pqarrow.WriteArrowToColumn(ctx, cw, cols[c], nil, nil, false)
 			}
+			if err == nil {
+				err = flushDictPage(cw, cols[c])
+			}
 			colErrs[c] = err
 		}()
 	}
 	wg.Wait()
 	return errors.Join(colErrs...)
+}
+
+// flushDictPage encodes the data page of a column written from a
+// dictionary array, here on the column's goroutine rather than in the
+// serial close of the row group. arrow-go sizes the pages of a
+// dictionary-encoded column by the raw bytes of the values it was handed,
+// and dictionary indices count none, so all of a row group's indices wait
+// in the encoder for the close to run-length encode them one column after
+// the other: 0.7 s of a 25M-row ingest on one core while the other
+// idled. Nothing is flushed when the writer has fallen back to plain
+// encoding (it has then flushed itself) or the array is empty, so no page
+// is ever empty.
+func flushDictPage(cw file.ColumnChunkWriter, a arrow.Array) error {
+	if a.Len() == 0 || a.DataType().ID() != arrow.DICTIONARY {
+		return nil
+	}
+	if _, dict := cw.CurrentEncoder().(interface{ NumEntries() int }); !dict {
+		return nil
+	}
+	f, ok := cw.(interface{ FlushCurrentPage() error })
+	if !ok {
+		return nil
+	}
+	return f.FlushCurrentPage()
 }
 
 // dictChunker turns a slice of dense indices into an Arrow dictionary
