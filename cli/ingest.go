@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -155,8 +156,20 @@ func unescapeSep(s string) string {
 	return s
 }
 
+// ingestGCPercent is the garbage collector's target during an ingest
+// (unless GOGC is set). The heap is a few large arrays without pointers,
+// so a collection costs little, while the default (100: the heap may
+// double) makes nearly every new buffer fresh memory from the kernel,
+// each page faulted in and zeroed. On a 25M-row CSV (Xeon, 2 cores), 25
+// took the whole ingest from 2.51 to 2.28 s (median of 4), system time
+// from 1.2 to 0.6 s, and peak memory from 1.27 to 0.76 GB.
+const ingestGCPercent = 25
+
 func runIngest(ctx context.Context, env *Env, opts *ingestOptions) error {
 	start := time.Now()
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(ingestGCPercent))
+	}
 	sources := opts.Sources
 	if opts.MovieLens != "" {
 		prog := env.ProgressBytes("download ml-"+opts.MovieLens, 0)
