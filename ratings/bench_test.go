@@ -110,3 +110,13 @@ func BenchmarkParquet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSummary: Table.Summary over MovieLens 25M-sized columns.
+func BenchmarkSummary(b *testing.B) {
+	tab := benchTable(25e6, false)
+	b.SetBytes(int64(tab.Len()) * 12) // ratings and times
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_ = tab.Summary()
+	}
+}

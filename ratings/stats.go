@@ -88,9 +88,16 @@ func (t *Table) Summary() Summary {
 	for _, r := range t.Ratings {
 		v := float64(r)
 		sum += v
-		lo, hi = min(lo, v), max(hi, v)
-		if h := v * 2; h >= 0 && h <= 20 && h == math.Trunc(h) {
-			halves[int(h)]++
+		if v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+		// A half step in [0, 10]: 2v converts to an integer 0..20 and back
+		// (a conversion, where math.Trunc is a call without SSE4.1).
+		if h := v * 2; uint64(int64(h)) <= 20 && float64(int64(h)) == h {
+			halves[int64(h)]++
 			continue
 		}
 		if tooMany {
