@@ -75,24 +75,20 @@ func WriteParquet(w io.Writer, t *Table) error {
 	items := newDictChunker(t.ItemIDs, itemInts)
 	rats := new(ratingChunker)
 	n := t.Len()
-	cols := make([]arrow.Array, len(fields))
-	release := func() {
-		for i, c := range cols {
-			if c != nil {
-				c.Release()
-				cols[i] = nil
-			}
-		}
-	}
-	defer release()
 	colErrs := make([]error, len(fields))
 	for lo := 0; lo < n; lo += rowGroupRows {
 		hi := min(lo+rowGroupRows, n)
-		cols[0] = users.chunk(t.Users[lo:hi], fields[0].Type)
-		cols[1] = items.chunk(t.Items[lo:hi], fields[1].Type)
-		cols[2] = rats.chunk(t.Ratings[lo:hi], fields[2].Type)
-		if t.HasTimes() {
-			cols[3] = array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, hi-lo,
+		// Each column's array is built on the column's own goroutine.
+		build := func(c int) arrow.Array {
+			switch c {
+			case 0:
+				return users.chunk(t.Users[lo:hi], fields[0].Type)
+			case 1:
+				return items.chunk(t.Items[lo:hi], fields[1].Type)
+			case 2:
+				return rats.chunk(t.Ratings[lo:hi], fields[2].Type)
+			}
+			return array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, hi-lo,
 				[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(t.Times[lo:hi]))}, nil, 0, 0))
 		}
 		rgw, err := fw.AppendBufferedRowGroupChecked()
@@ -100,8 +96,7 @@ func WriteParquet(w io.Writer, t *Table) error {
 			fw.Close()
 			return fmt.Errorf("ratings: parquet: %w", err)
 		}
-		err = writeColumns(rgw, cols, &arrProps, colErrs)
-		release()
+		err = writeColumns(rgw, build, &arrProps, colErrs)
 		if err == nil {
 			err = rgw.Close()
 		}
@@ -183,24 +178,25 @@ func parquetWriterProps() *parquet.WriterProperties {
 	)
 }
 
-// writeColumns writes cols to the columns of rgw, one goroutine a column,
-// and returns their errors joined; colErrs has a slot per column.
-func writeColumns(rgw file.BufferedRowGroupWriter, cols []arrow.Array, arrProps *pqarrow.ArrowWriterProperties, colErrs []error) error {
+// writeColumns writes the columns of rgw, one goroutine a column, each
+// writing the array build(c) returns for its column c, and returns their
+// errors joined; colErrs has a slot per column.
+func writeColumns(rgw file.BufferedRowGroupWriter, build func(c int) arrow.Array, arrProps *pqarrow.ArrowWriterProperties, colErrs []error) error {
 	var wg sync.WaitGroup
-	for c := range cols {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for c := range colErrs {
+		wg.Go(func() {
+			a := build(c)
+			defer a.Release()
 			cw, err := rgw.Column(c)
 			if err == nil {
 				ctx := pqarrow.NewArrowWriteContext(context.Background(), arrProps)
-				err = pqarrow.WriteArrowToColumn(ctx, cw, cols[c], nil, nil, false)
+				err = pqarrow.WriteArrowToColumn(ctx, cw, a, nil, nil, false)
 			}
 			if err == nil {
-				err = flushDictPage(cw, cols[c])
+				err = flushDictPage(cw, a)
 			}
 			colErrs[c] = err
-		}()
+		})
 	}
 	wg.Wait()
 	return errors.Join(colErrs...)
