@@ -437,3 +437,37 @@ func TestMovieLens100k(t *testing.T) {
 			tab.Len(), tab.NumUsers(), tab.NumItems(), rep.Duplicates, rep.Sources[0].Format)
 	}
 }
+
+// digitsAt (eight bytes at a time) agrees with a byte-at-a-time loop for
+// every run length up to 19 digits, every byte after the run, and every
+// amount of line left after it (so both the 8-byte and the tail paths end
+// runs).
+func TestDigitsAt(t *testing.T) {
+	ref := func(line []byte, i int) (uint64, int) {
+		var v uint64
+		for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+			v = v*10 + uint64(line[i]-'0')
+			i++
+		}
+		return v, i
+	}
+	digits := "9081726354091827364"
+	for n := 0; n <= len(digits); n++ {
+		for b := 0; b < 256; b++ {
+			for pad := 0; pad <= 9; pad++ {
+				line := []byte("x" + digits[:n])
+				if pad > 0 {
+					line = append(line, byte(b))
+					for k := 1; k < pad; k++ {
+						line = append(line, '7')
+					}
+				}
+				gv, gi := digitsAt(line, 1)
+				wv, wi := ref(line, 1)
+				if gv != wv || gi != wi {
+					t.Fatalf("digitsAt(%q, 1) = %d, %d; want %d, %d", line, gv, gi, wv, wi)
+				}
+			}
+		}
+	}
+}
