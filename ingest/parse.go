@@ -310,10 +310,7 @@ func swar8(x uint64) (uint64, int) {
 	sub := x - 0x3030303030303030
 	flags := (sub | (x + 0x4646464646464646)) & 0x8080808080808080
 	n := bits.TrailingZeros64(flags) >> 3
-	if n == 0 {
-		return 0, 0
-	}
-	v := sub << (64 - 8*uint(n))
+	v := sub << (64 - 8*uint(n)) // n = 0: a shift by 64, which gives 0
 	v = (v*10 + v>>8) & 0x00FF00FF00FF00FF
 	v = (v*100 + v>>16) & 0x0000FFFF0000FFFF
 	v = (v*10000 + v>>32) & 0xFFFFFFFF
