@@ -5,7 +5,8 @@
 #
 # Bars: parsing at least 2x faster than pandas.read_csv with
 # int32/float32/int64 dtypes; the whole ingest (parse, validate, dedupe,
-# write Parquet) no slower than pandas' read alone; peak memory under 1.5 GB.
+# write Parquet, the whole process) at least 2.5x faster than pandas' read
+# alone (issue 16); peak memory under 1.5 GB.
 #
 # Each measurement is the best of RUNS runs (default 3) after a warm-up read
 # of the file, so all readers start from the page cache. Peak memory is the
@@ -96,13 +97,14 @@ bytes_, rows, cores, runs = int(bytes_), int(rows), int(cores), int(runs)
 pd_s, rd_s, tot_s = float(pd_s), float(rd_s), float(tot_s)
 pd_gb, rss_gb = int(pd_kb) / 2**20, int(rss_kb) / 2**20
 mb = bytes_ / 1e6
-print(f"bench-ingest: {rows:,} ratings, {mb:.0f} MB ratings.csv (synthetic ml-25m), {cores} cores, best of {runs} runs")
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
+print(f"bench-ingest: {rows:,} ratings, {mb:.0f} MB ratings.csv (synthetic ml-25m), {cpu}, {cores} cores, best of {runs} runs")
 print(f"  pandas.read_csv (int32/float32/int64)        {pd_s:7.2f} s  {mb/pd_s:6.0f} MB/s  peak {pd_gb:.2f} GB")
 print(f"  recs parse (ingest.Read: parse, validate, dedupe) {rd_s:6.2f} s  {mb/rd_s:6.0f} MB/s  {pd_s/rd_s:5.2f}x pandas")
 print(f"  recs ingest (+ write Parquet, whole process) {tot_s:7.2f} s  {mb/tot_s:6.0f} MB/s  {pd_s/tot_s:5.2f}x pandas  peak {rss_gb:.2f} GB")
 bars = [
     ("parse at least 2x faster than pandas.read_csv", pd_s / rd_s >= 2),
-    ("whole ingest no slower than pandas.read_csv", tot_s <= pd_s),
+    ("whole ingest at least 2.5x faster than pandas.read_csv", pd_s / tot_s >= 2.5),
     ("peak memory under 1.5 GB", rss_gb < 1.5),
 ]
 for name, ok in bars:
