@@ -3,6 +3,7 @@ package ratings
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 )
 
@@ -38,14 +39,35 @@ func New(userIDs, itemIDs []string, users, items []int32, ratings []float32, tim
 			len(users), len(items), len(ratings), len(times))
 	}
 	nu, ni := int32(len(userIDs)), int32(len(itemIDs))
-	for r := 0; r < n; r++ {
-		if users[r] < 0 || users[r] >= nu {
+	// The check runs over parts of the rows concurrently (it is a serial
+	// step between reading and writing a large table); the error is the
+	// first bad row's, whatever the parts.
+	parts := min(runtime.GOMAXPROCS(0), max(1, n/(1<<20)))
+	bad := make([]int, parts)
+	var wg sync.WaitGroup
+	for p := range parts {
+		wg.Go(func() {
+			lo, hi := n*p/parts, n*(p+1)/parts
+			bad[p] = -1
+			for r := lo; r < hi; r++ {
+				if users[r] < 0 || users[r] >= nu || items[r] < 0 || items[r] >= ni ||
+					math.IsNaN(float64(ratings[r])) || math.IsInf(float64(ratings[r]), 0) {
+					bad[p] = r
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range bad {
+		switch {
+		case r < 0:
+			continue
+		case users[r] < 0 || users[r] >= nu:
 			return nil, fmt.Errorf("ratings: row %d: user index %d out of range [0,%d)", r, users[r], nu)
-		}
-		if items[r] < 0 || items[r] >= ni {
+		case items[r] < 0 || items[r] >= ni:
 			return nil, fmt.Errorf("ratings: row %d: item index %d out of range [0,%d)", r, items[r], ni)
-		}
-		if v := float64(ratings[r]); math.IsNaN(v) || math.IsInf(v, 0) {
+		default:
 			return nil, fmt.Errorf("ratings: row %d: rating %v is not finite", r, ratings[r])
 		}
 	}

@@ -1,6 +1,7 @@
 package ratings
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -31,6 +32,24 @@ func TestNewValidates(t *testing.T) {
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// A large table is checked in parts concurrently; the error still names
+// the first bad row (here a bad rating in the last part comes after a bad
+// item index in the second).
+func TestNewValidatesFirstBadRowOfMany(t *testing.T) {
+	n := 3 << 20
+	users, items, rs := make([]int32, n), make([]int32, n), make([]float32, n)
+	rs[n-5] = float32(math.NaN())
+	items[n/2+7] = 9
+	_, err := New([]string{"a"}, []string{"b"}, users, items, rs, nil)
+	if want := fmt.Sprintf("row %d: item index 9 out of range", n/2+7); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
+	}
+	items[n/2+7] = 0
+	if _, err := New([]string{"a"}, []string{"b"}, users, items, rs, nil); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("row %d: rating NaN", n-5)) {
+		t.Fatalf("error %v, want row %d", err, n-5)
 	}
 }
 
