@@ -27,6 +27,14 @@
 // UseKernels picks another (recs: $RECS_KERNELS); KernelTiers lists them.
 // Every tier the CPU supports is tested against the gonum tier.
 //
+// # Memory
+//
+// The solvers read the other side's factor rows in rating order, which is
+// random order: on Linux the factor matrices are aligned to 2 MiB and
+// marked MADV_HUGEPAGE (factorSlice), so that those reads do not miss the
+// TLB on every row where transparent huge pages are on "madvise" (most
+// distributions). It changes speed only, never values.
+//
 // # Determinism
 //
 // The work is cut into pieces that depend only on the data; each user's

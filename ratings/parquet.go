@@ -51,7 +51,10 @@ var rowGroupRows = ParquetRowGroupRows
 // "1e3"), so that the file reads back with the same ids; otherwise it is a
 // string column. The item column is chosen the same way, independently.
 // Rows are written in table order, in row groups of ParquetRowGroupRows rows,
-// Snappy-compressed, ids and ratings dictionary-encoded. Only standard
+// Snappy-compressed, ids and ratings dictionary-encoded (one data page a
+// column chunk for those; min/max statistics only for the timestamps,
+// since ids and ratings span nearly their whole range in every row
+// group and would never let a reader skip one). Only standard
 // Parquet types are used and no Arrow schema is stored, so
 // pandas.read_parquet and Spark's spark.read.parquet see int64 (or string),
 // float32 and int64 columns.
