@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/recs-dev/recs/internal/hugemem"
 	"github.com/recs-dev/recs/ratings"
 )
 
@@ -143,7 +144,7 @@ func (sd *side) setReg(p Params, other int) {
 // PCG seeded with (seed, stream), drawn in entity order.
 func (sd *side) initFactors(rank, s int, seed int64, stream uint64, biases bool) {
 	rng := rand.New(rand.NewPCG(uint64(seed), stream))
-	sd.fac = factorSlice(sd.n() * s)
+	sd.fac = hugemem.Make[float32](sd.n()*s, sd.n()*s) // rows are read in random order: see internal/hugemem
 	row := make([]float64, rank)
 	for e := 0; e < sd.n(); e++ {
 		var nrm float64

@@ -31,7 +31,7 @@
 //
 // The solvers read the other side's factor rows in rating order, which is
 // random order: on Linux the factor matrices are aligned to 2 MiB and
-// marked MADV_HUGEPAGE (factorSlice), so that those reads do not miss the
+// marked MADV_HUGEPAGE (internal/hugemem), so that those reads do not miss the
 // TLB on every row where transparent huge pages are on "madvise" (most
 // distributions). It changes speed only, never values.
 //
