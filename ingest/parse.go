@@ -195,9 +195,19 @@ func (p *parser) fast(line []byte, c *chunk) bool {
 		start := i
 		switch role {
 		case roleUser, roleItem:
+			// Ids of up to 7 digits (nearly all) take one inlined swar8;
+			// longer ones, or the last 7 bytes of a line, digitsAt.
 			var v uint64
-			v, i = digitsAt(line, i)
-			n := i - start
+			n := 8
+			if i+8 <= len(line) {
+				v, n = swar8(binary.LittleEndian.Uint64(line[i:]))
+			}
+			if n < 8 {
+				i += n
+			} else {
+				v, i = digitsAt(line, i)
+			}
+			n = i - start
 			if n == 0 || n > 18 || (line[start] == '0' && n > 1) || (i < len(line) && line[i] != s0) {
 				return false
 			}
