@@ -9,14 +9,37 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // File is a pending replacement of a file. Write to it, then Commit; on any
 // failure call Abort (safe after Commit, so `defer f.Abort()` is the idiom).
 type File struct {
 	*os.File
-	path string
-	done bool
+	path    string
+	done    bool
+	written int64 // bytes written through Write
+	started int64 // bytes whose writeback has been started
+	kicks   sync.WaitGroup
+}
+
+// writebackChunk is how many written bytes make Write start their
+// writeback to the disk (where the OS allows: startWriteback), so that
+// Commit's sync waits for the last chunk only, not the whole file.
+const writebackChunk = 32 << 20
+
+// Write writes p to the temporary file and, every writebackChunk bytes,
+// starts the writeback of what was written, on a goroutine of its own:
+// the kernel call can itself wait for the disk for milliseconds.
+func (f *File) Write(p []byte) (int, error) {
+	n, err := f.File.Write(p)
+	f.written += int64(n)
+	if f.written-f.started >= writebackChunk {
+		off, size := f.started, f.written-f.started
+		f.kicks.Go(func() { startWriteback(f.File, off, size) })
+		f.started = f.written
+	}
+	return n, err
 }
 
 // Create starts writing path. The directory must exist.
@@ -40,6 +63,7 @@ func (f *File) Commit() error {
 		return errors.New("atomicfile: already committed or aborted")
 	}
 	f.done = true
+	f.kicks.Wait()
 	if err := f.File.Sync(); err != nil {
 		f.File.Close()
 		os.Remove(f.File.Name())
@@ -80,6 +104,7 @@ func (f *File) Abort() {
 		return
 	}
 	f.done = true
+	f.kicks.Wait()
 	f.File.Close()
 	os.Remove(f.File.Name())
 }
