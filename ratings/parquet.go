@@ -51,8 +51,8 @@ var rowGroupRows = ParquetRowGroupRows
 // "1e3"), so that the file reads back with the same ids; otherwise it is a
 // string column. The item column is chosen the same way, independently.
 // Rows are written in table order, in row groups of ParquetRowGroupRows rows,
-// Snappy-compressed, ids and ratings dictionary-encoded (one data page a
-// column chunk for those; min/max statistics only for the timestamps,
+// Snappy-compressed, ids and ratings dictionary-encoded (data pages of
+// dictPageRows rows for those; min/max statistics only for the timestamps,
 // since ids and ratings span nearly their whole range in every row
 // group and would never let a reader skip one). Only standard
 // Parquet types are used and no Arrow schema is stored, so
@@ -191,12 +191,18 @@ func writeColumns(rgw file.BufferedRowGroupWriter, build func(c int) arrow.Array
 			a := build(c)
 			defer a.Release()
 			cw, err := rgw.Column(c)
-			if err == nil {
-				ctx := pqarrow.NewArrowWriteContext(context.Background(), arrProps)
-				err = pqarrow.WriteArrowToColumn(ctx, cw, a, nil, nil, false)
+			step := a.Len()
+			if a.DataType().ID() == arrow.DICTIONARY {
+				step = dictPageRows
 			}
-			if err == nil {
-				err = flushDictPage(cw, a)
+			for lo := 0; err == nil && lo < a.Len(); lo += step {
+				part := array.NewSlice(a, int64(lo), int64(min(lo+step, a.Len())))
+				ctx := pqarrow.NewArrowWriteContext(context.Background(), arrProps)
+				err = pqarrow.WriteArrowToColumn(ctx, cw, part, nil, nil, false)
+				if err == nil {
+					err = flushDictPage(cw, part)
+				}
+				part.Release()
 			}
 			colErrs[c] = err
 		})
@@ -204,6 +210,14 @@ func writeColumns(rgw file.BufferedRowGroupWriter, build func(c int) arrow.Array
 	wg.Wait()
 	return errors.Join(colErrs...)
 }
+
+// dictPageRows is the rows of a dictionary column's data page. The
+// columns are handed to the writer a page at a time: its index buffer
+// then stays one page long instead of growing (copied and zeroed at each
+// doubling) to a row group's million indices. 25M-row ingest: 2.06 ->
+// 1.97 s whole process (median of 6), file 17 KB larger; 1<<16 and 1<<18
+// were no better.
+const dictPageRows = 1 << 17
 
 // flushDictPage encodes the data page of a column written from a
 // dictionary array, here on the column's goroutine rather than in the
