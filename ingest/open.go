@@ -38,8 +38,6 @@ type source struct {
 	size    int64     // bytes the progress total counts for this source
 	text    int64     // expected text bytes (0: unknown), to size columns
 	plain   bool      // a stream that is neither compressed nor an archive
-	mapped  []byte    // the whole text, when it is a local file mapped in memory (then r reads it too)
-	add     counter   // progress, for the mapped bytes (which r does not count)
 	closers []io.Closer
 }
 
@@ -168,18 +166,8 @@ func openSource(ctx context.Context, p string, o *Options, add counter) (*source
 		}
 		return &source{name: p, r: zr, size: st.Size(), closers: []io.Closer{f, zr}}, nil
 	}
-	src := &source{name: p, r: countReader{f, add}, size: st.Size(), text: st.Size(), closers: []io.Closer{f}}
-	if data, unmap := mapFile(f, st.Size()); data != nil {
-		src.mapped, src.add = data, add
-		src.r = bytes.NewReader(data) // for the first lines; readText reports progress
-		src.closers = append(src.closers, closerFunc(unmap))
-	}
-	return src, nil
+	return &source{name: p, r: countReader{f, add}, size: st.Size(), text: st.Size(), closers: []io.Closer{f}}, nil
 }
-
-type closerFunc func() error
-
-func (f closerFunc) Close() error { return f() }
 
 // openStream opens a non-seekable stream: gzip is decompressed on the fly,
 // a zip archive is read into memory first.

@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"sync"
-	"sync/atomic"
 
 	"github.com/recs-dev/recs/internal/errs"
 	"github.com/recs-dev/recs/ratings"
@@ -277,7 +275,6 @@ func (st *state) parseText(ctx context.Context, s *source, br *bufio.Reader, lay
 	for range nchunks {
 		free <- newChunk(chunkSize)
 	}
-	var faulted atomic.Pointer[error] // a mapped file that shrank under the parser
 	var wg sync.WaitGroup
 	for range nw {
 		wg.Add(1)
@@ -286,10 +283,7 @@ func (st *state) parseText(ctx context.Context, s *source, br *bufio.Reader, lay
 			p := newParser(lay, st.opts.SkipBad)
 			for c := range jobs {
 				if ctx.Err() == nil {
-					if err := parseGuarded(p, c, s.mapped != nil); err != nil {
-						faulted.CompareAndSwap(nil, &err)
-						cancel()
-					}
+					p.parse(c)
 				} else {
 					c.reset()
 				}
@@ -301,14 +295,7 @@ func (st *state) parseText(ctx context.Context, s *source, br *bufio.Reader, lay
 	go func() {
 		defer close(jobs)
 		defer close(order)
-		if s.mapped == nil {
-			readErr <- splitChunks(ctx, s.name, br, line, free, jobs, order)
-			return
-		}
-		// The lines after those br has taken are read in place.
-		off := len(s.mapped) - s.r.(*bytes.Reader).Len() - br.Buffered()
-		s.add(int64(off))
-		readErr <- splitMapped(ctx, s.name, s.mapped[off:], line, free, jobs, order, s.add)
+		readErr <- splitChunks(ctx, s.name, br, line, free, jobs, order)
 	}()
 
 	var err error
@@ -328,9 +315,6 @@ func (st *state) parseText(ctx context.Context, s *source, br *bufio.Reader, lay
 		free <- c
 	}
 	wg.Wait()
-	if f := faulted.Load(); f != nil && (err == nil || errors.Is(err, context.Canceled)) {
-		return errs.Input(s.name, *f)
-	}
 	if rerr := <-readErr; err == nil && rerr != nil {
 		if errors.Is(rerr, context.Canceled) && ctx.Err() != nil {
 			rerr = context.Cause(ctx)
@@ -341,79 +325,6 @@ func (st *state) parseText(ctx context.Context, s *source, br *bufio.Reader, lay
 		}
 	}
 	return err
-}
-
-// errShrank is the error of a mapped file whose pages vanished while they
-// were read: the file was truncated (or its disk failed) during the read.
-var errShrank = errors.New("the file changed (was truncated?) while it was being read")
-
-// parseGuarded parses c; when c lies in a mapped file (mapped), a memory
-// fault on its bytes is returned as errShrank instead of crashing.
-func parseGuarded(p *parser, c *chunk, mapped bool) (err error) {
-	if mapped {
-		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-		defer func() {
-			if r := recover(); r != nil {
-				if _, ok := r.(interface{ Addr() uintptr }); !ok {
-					panic(r)
-				}
-				c.reset()
-				err = errShrank
-			}
-		}()
-	}
-	p.parse(c)
-	return nil
-}
-
-// splitMapped cuts data (the text of a mapped file from line line on)
-// into chunks of whole lines, as splitChunks does with a reader, but
-// without copying: each chunk's data is a slice of data. Progress counts
-// each chunk's bytes as it is handed out.
-func splitMapped(ctx context.Context, name string, data []byte, line int64, free <-chan *chunk, jobs, order chan<- *chunk, add counter) (err error) {
-	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer func() {
-		if r := recover(); r != nil {
-			if _, ok := r.(interface{ Addr() uintptr }); !ok {
-				panic(r)
-			}
-			err = errs.Input(name, errShrank)
-		}
-	}()
-	for len(data) > 0 {
-		var c *chunk
-		select {
-		case c = <-free:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		cut := len(data)
-		if cut > chunkSize {
-			k := bytes.LastIndexByte(data[:chunkSize], '\n')
-			if k < 0 { // a line longer than a chunk: up to its end
-				k = bytes.IndexByte(data[chunkSize:min(len(data), maxLine)], '\n')
-				if k < 0 && len(data) > maxLine {
-					return errs.Inputf(name, line, "line longer than %d MiB", maxLine>>20)
-				}
-				if k >= 0 {
-					k += chunkSize
-				}
-			}
-			if k >= 0 {
-				cut = k + 1
-			}
-		}
-		c.data, c.firstLine = data[:cut], line
-		line += int64(bytes.Count(c.data, []byte{'\n'}))
-		if c.data[cut-1] != '\n' {
-			line++
-		}
-		add(int64(cut))
-		data = data[cut:]
-		jobs <- c
-		order <- c
-	}
-	return nil
 }
 
 // splitChunks cuts r into chunks of whole lines, numbering lines from line.
