@@ -51,6 +51,7 @@ type scratch struct {
 
 	pack, inv, pb, rb, od []float64 // batched Cholesky: packed matrices, 1/pivots, rhs→x, rhs copy, original diagonals
 	c0                    [lanes]float64
+	grams, rhss           [lanes][]float64 // batched Cholesky: each lane's Gram matrix and rhs before packing
 
 	// CG, float32.
 	blk32          []float32
@@ -294,10 +295,18 @@ const singularRel = 1e-13
 
 func (pr *problem) cholChunk(iter int, dst, src *side, sc *scratch, lo, hi int) error {
 	k, s := pr.k, pr.s
+	if sc.grams[0] == nil {
+		for l := range lanes {
+			sc.grams[l], sc.rhss[l] = make([]float64, s*s), make([]float64, s)
+		}
+	}
+	gram, rhs := sc.gram, sc.rhs
+	defer func() { sc.gram, sc.rhs = gram, rhs }()
 	for b0 := lo; b0 < hi; b0 += lanes {
 		nl := min(lanes, hi-b0)
 		for l := 0; l < nl; l++ {
 			e := b0 + l
+			sc.gram, sc.rhs = sc.grams[l], sc.rhss[l]
 			sc.c0[l] = pr.normal(sc, dst, src, e)
 			reg := dst.reg[e]
 			for i := 0; i < k; i++ {
@@ -308,13 +317,22 @@ func (pr *problem) cholChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 					}
 				}
 				row[i] += reg
-				p := packedIndex(i, 0) + l
-				for j, v := range row {
-					sc.pack[p+j*lanes] = v
-				}
 				sc.pb[i*lanes+l] = sc.rhs[i]
 				sc.rb[i*lanes+l] = sc.rhs[i]
 				sc.od[i*lanes+l] = row[i]
+			}
+		}
+		// Pack the lanes' lower triangles element by element, the lanes of
+		// an element side by side: each cache line of the packed batch is
+		// written once, whole, rather than one value at a time by each of
+		// eight entities in turn.
+		for i := 0; i < k; i++ {
+			base := packedIndex(i, 0)
+			for j := 0; j <= i; j++ {
+				dst8 := sc.pack[base+j*lanes : base+j*lanes+lanes]
+				for l := 0; l < nl; l++ {
+					dst8[l] = sc.grams[l][i*s+j]
+				}
 			}
 		}
 		for l := nl; l < lanes; l++ { // unused lanes: the identity
