@@ -43,15 +43,13 @@ type problem struct {
 
 // scratch is one worker's buffers, reused across solves.
 type scratch struct {
-	blk  []float64 // blockRows × s
-	gram []float64 // s × s
-	rhs  []float64 // s
-	tgt  []float64 // blockRows
-	scl  []float64 // blockRows
+	blk []float64 // blockRows × s
+	tgt []float64 // blockRows
+	scl []float64 // blockRows
 
 	pack, inv, pb, rb, od []float64 // batched Cholesky: packed matrices, 1/pivots, rhs→x, rhs copy, original diagonals
 	c0                    [lanes]float64
-	grams, rhss           [lanes][]float64 // batched Cholesky: each lane's Gram matrix and rhs before packing
+	grams, rhss           [lanes][]float64 // each lane's Gram matrix (s × s) and rhs (s); NNLS uses lane 0
 
 	// CG, float32.
 	blk32          []float32
@@ -64,14 +62,18 @@ type scratch struct {
 }
 
 func newScratch(k, s int) *scratch {
-	return &scratch{
-		blk: make([]float64, blockRows*s), gram: make([]float64, s*s), rhs: make([]float64, s),
+	sc := &scratch{
+		blk: make([]float64, blockRows*s),
 		tgt: make([]float64, blockRows), scl: make([]float64, blockRows),
 		pack: make([]float64, packedLen(k)), inv: make([]float64, k*lanes),
 		pb: make([]float64, k*lanes), rb: make([]float64, k*lanes), od: make([]float64, k*lanes),
 		x: make([]float32, s), r: make([]float32, s), d: make([]float32, s),
 		ad: make([]float32, s), b: make([]float32, s),
 	}
+	for l := range lanes {
+		sc.grams[l], sc.rhss[l] = make([]float64, s*s), make([]float64, s)
+	}
+	return sc
 }
 
 // solveHalf recomputes the factors of dst from the fixed factors of src.
@@ -226,12 +228,12 @@ func (pr *problem) weights(sc *scratch, src *side, idx []int32, vals []float32) 
 	return c0
 }
 
-// normal forms the normal equations of entity e of dst in sc.gram (lower
-// triangle, without YᵀY and regularisation) and sc.rhs, and returns the
+// normal forms the normal equations of entity e of dst in gram (s × s,
+// lower triangle, without YᵀY and regularisation) and rhs, and returns the
 // constant term of its loss. Every entity has at least one rating.
-func (pr *problem) normal(sc *scratch, dst, src *side, e int) float64 {
+func (pr *problem) normal(sc *scratch, gram, rhs []float64, dst, src *side, e int) float64 {
 	s := pr.s
-	clear(sc.rhs)
+	clear(rhs)
 	var scl []float64
 	if pr.p.Implicit {
 		scl = sc.scl
@@ -249,8 +251,8 @@ func (pr *problem) normal(sc *scratch, dst, src *side, e int) float64 {
 		}
 		// Prefetch the rows of the next block (of this entity or the next).
 		pf := dst.cols[end:min(end+blockRows, n)]
-		pr.kern.gatherRows(sc.blk, src.fac, s, idx, scl, sc.tgt[:m], sc.rhs, pf)
-		pr.kern.gramLower(sc.gram, sc.blk, m, s, start == a)
+		pr.kern.gatherRows(sc.blk, src.fac, s, idx, scl, sc.tgt[:m], rhs, pf)
+		pr.kern.gramLower(gram, sc.blk, m, s, start == a)
 	}
 	return c0
 }
@@ -295,30 +297,23 @@ const singularRel = 1e-13
 
 func (pr *problem) cholChunk(iter int, dst, src *side, sc *scratch, lo, hi int) error {
 	k, s := pr.k, pr.s
-	if sc.grams[0] == nil {
-		for l := range lanes {
-			sc.grams[l], sc.rhss[l] = make([]float64, s*s), make([]float64, s)
-		}
-	}
-	gram, rhs := sc.gram, sc.rhs
-	defer func() { sc.gram, sc.rhs = gram, rhs }()
 	for b0 := lo; b0 < hi; b0 += lanes {
 		nl := min(lanes, hi-b0)
 		for l := 0; l < nl; l++ {
 			e := b0 + l
-			sc.gram, sc.rhs = sc.grams[l], sc.rhss[l]
-			sc.c0[l] = pr.normal(sc, dst, src, e)
+			gram, rhs := sc.grams[l], sc.rhss[l]
+			sc.c0[l] = pr.normal(sc, gram, rhs, dst, src, e)
 			reg := dst.reg[e]
 			for i := 0; i < k; i++ {
-				row := sc.gram[i*s : i*s+i+1]
+				row := gram[i*s : i*s+i+1]
 				if pr.yty64 != nil {
 					for j, v := range pr.yty64[i*s : i*s+i+1] {
 						row[j] += v
 					}
 				}
 				row[i] += reg
-				sc.pb[i*lanes+l] = sc.rhs[i]
-				sc.rb[i*lanes+l] = sc.rhs[i]
+				sc.pb[i*lanes+l] = rhs[i]
+				sc.rb[i*lanes+l] = rhs[i]
 				sc.od[i*lanes+l] = row[i]
 			}
 		}
@@ -375,12 +370,13 @@ func (pr *problem) nnlsChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 	}
 	x := make([]float64, k)
 	res := make([]float64, k)
+	gram, rhs := sc.grams[0], sc.rhss[0]
 	for e := lo; e < hi; e++ {
-		c0 := pr.normal(sc, dst, src, e)
+		c0 := pr.normal(sc, gram, rhs, dst, src, e)
 		reg := dst.reg[e]
 		for i := 0; i < k; i++ {
 			for j := 0; j <= i; j++ {
-				v := sc.gram[i*s+j]
+				v := gram[i*s+j]
 				if pr.yty64 != nil {
 					v += pr.yty64[i*s+j]
 				}
@@ -388,18 +384,18 @@ func (pr *problem) nnlsChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 			}
 			sc.full[i*k+i] += reg
 		}
-		if err := sc.nn.solve(sc.full, sc.rhs[:k], x); err != nil {
+		if err := sc.nn.solve(sc.full, rhs[:k], x); err != nil {
 			return &SolveError{Iter: iter, Side: dst.name, ID: dst.ids[e], Reason: err.Error()}
 		}
 		for i := 0; i < k; i++ {
-			r := sc.rhs[i]
+			r := rhs[i]
 			for j := 0; j < k; j++ {
 				r -= sc.full[i*k+j] * x[j]
 			}
 			res[i] = r
 		}
 		if err := pr.store(iter, dst, e, func(i int) float64 { return x[i] },
-			func(i int) float64 { return sc.rhs[i] }, func(i int) float64 { return res[i] }, c0); err != nil {
+			func(i int) float64 { return rhs[i] }, func(i int) float64 { return res[i] }, c0); err != nil {
 			return err
 		}
 	}
