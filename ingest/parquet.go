@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/recs-dev/recs/internal/errs"
+	"github.com/recs-dev/recs/ratings"
 )
 
 // parquetBatchRows is the number of rows decoded at a time from a part
@@ -516,21 +517,7 @@ func timeOf(a arrow.Array, r int) (int64, string) {
 	case *array.Uint32:
 		return int64(a.Value(r)), ""
 	case *array.Timestamp:
-		div := int64(1)
-		switch a.DataType().(*arrow.TimestampType).Unit {
-		case arrow.Millisecond:
-			div = 1e3
-		case arrow.Microsecond:
-			div = 1e6
-		case arrow.Nanosecond:
-			div = 1e9
-		}
-		v := int64(a.Value(r))
-		s := v / div
-		if v%div < 0 {
-			s--
-		}
-		return s, ""
+		return ratings.TimestampSeconds(a.Value(r), a.DataType().(*arrow.TimestampType).Unit), ""
 	case *array.String:
 		v, ok := parseInt([]byte(a.Value(r)))
 		if !ok {

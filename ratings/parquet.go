@@ -895,6 +895,35 @@ func readRatings(col *arrow.Chunked, dst []float32, base int) error {
 	return nil
 }
 
+// TimestampSeconds returns v, an Arrow timestamp in unit, as Unix seconds
+// rounded down (toward −∞: 1.5 s before the epoch is −2), the timestamp
+// column of a ratings table.
+func TimestampSeconds(v arrow.Timestamp, unit arrow.TimeUnit) int64 {
+	return floorDiv(int64(v), unitsPerSecond(unit))
+}
+
+// unitsPerSecond is how many of unit make a second.
+func unitsPerSecond(unit arrow.TimeUnit) int64 {
+	switch unit {
+	case arrow.Millisecond:
+		return 1e3
+	case arrow.Microsecond:
+		return 1e6
+	case arrow.Nanosecond:
+		return 1e9
+	}
+	return 1
+}
+
+// floorDiv is v / div rounded toward −∞ (div > 0).
+func floorDiv(v, div int64) int64 {
+	q := v / div
+	if v%div < 0 {
+		q--
+	}
+	return q
+}
+
 func readTimes(col *arrow.Chunked, dst []int64, base int) error {
 	off := 0
 	for _, a := range col.Chunks() {
@@ -918,21 +947,9 @@ func readTimes(col *arrow.Chunked, dst []int64, base int) error {
 				out[i] = int64(v)
 			}
 		case *array.Timestamp:
-			div := int64(1)
-			switch a.DataType().(*arrow.TimestampType).Unit {
-			case arrow.Millisecond:
-				div = 1e3
-			case arrow.Microsecond:
-				div = 1e6
-			case arrow.Nanosecond:
-				div = 1e9
-			}
+			div := unitsPerSecond(a.DataType().(*arrow.TimestampType).Unit)
 			for i, v := range a.TimestampValues() {
-				s := int64(v) / div
-				if int64(v)%div < 0 {
-					s--
-				}
-				out[i] = s
+				out[i] = floorDiv(int64(v), div)
 			}
 		default:
 			return fmt.Errorf("timestamps of type %s are not supported (want integer seconds or a timestamp)", a.DataType())

@@ -403,3 +403,22 @@ func TestCanonicalInts(t *testing.T) {
 		}
 	}
 }
+
+// TimestampSeconds rounds toward −∞ in every unit. Expected values by
+// hand: 1.5 s before the epoch is second −2; exactly −1 s stays −1.
+func TestTimestampSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		v    arrow.Timestamp
+		unit arrow.TimeUnit
+		want int64
+	}{
+		{42, arrow.Second, 42}, {-3, arrow.Second, -3},
+		{881250949999, arrow.Millisecond, 881250949}, {-1500, arrow.Millisecond, -2}, {-1000, arrow.Millisecond, -1},
+		{1_000_001, arrow.Microsecond, 1}, {-1, arrow.Microsecond, -1},
+		{2_999_999_999, arrow.Nanosecond, 2}, {-1_000_000_001, arrow.Nanosecond, -2},
+	} {
+		if got := TimestampSeconds(tc.v, tc.unit); got != tc.want {
+			t.Errorf("TimestampSeconds(%d, %v) = %d, want %d", tc.v, tc.unit, got, tc.want)
+		}
+	}
+}
