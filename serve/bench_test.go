@@ -2,14 +2,12 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -63,30 +61,13 @@ func BenchmarkBuildIndex(b *testing.B) {
 	}
 }
 
-// baselineHandler is the reference of bench-serve: a map of pre-encoded
-// bodies behind a bare handler.
+// baselineHandler is the reference of bench-serve (loadgen.Baseline).
 func baselineHandler(lists []toplist.List) http.Handler {
-	type response struct {
-		User        string         `json:"user"`
-		Items       []toplist.Item `json:"items"`
-		Model       string         `json:"model"`
-		GeneratedAt time.Time      `json:"generatedAt"`
+	h, err := loadgen.Baseline(benchMeta, lists)
+	if err != nil {
+		panic(err) // the lists are the benchmark's own
 	}
-	m := make(map[string][]byte, len(lists))
-	for _, l := range lists {
-		body, _ := json.Marshal(response{l.User, l.Items, benchMeta.Model, benchMeta.GeneratedAt})
-		m[l.User] = append(body, '\n')
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/users/"), "/recommendations")
-		body, ok := m[id]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(body)
-	})
+	return h
 }
 
 // BenchmarkHandler measures the handlers alone (no network), recs serve's

@@ -33,7 +33,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -423,31 +422,10 @@ func baseline(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	type response struct {
-		User        string         `json:"user"`
-		Items       []toplist.Item `json:"items"`
-		Model       string         `json:"model"`
-		GeneratedAt time.Time      `json:"generatedAt"`
+	h, err := loadgen.Baseline(meta, lists)
+	if err != nil {
+		return err
 	}
-	m := make(map[string][]byte, len(lists))
-	for _, l := range lists {
-		b, err := json.Marshal(response{l.User, l.Items, meta.Model, meta.GeneratedAt})
-		if err != nil {
-			return err
-		}
-		m[l.User] = append(b, '\n')
-	}
-	lists = nil
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/v1/users/"), "/recommendations")
-		b, ok := m[id]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(b)
-	})
 	srv := &http.Server{Addr: *addr, Handler: h}
 	go func() {
 		<-ctx.Done()
