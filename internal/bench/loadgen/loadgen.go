@@ -6,12 +6,11 @@
 // cannot hide its queueing by slowing the generator down: no coordinated
 // omission).
 //
-// Baseline is the map-of-bytes server the benchmarks compare recs serve
+// The generator speaks raw HTTP/1.1 over keep-alive TCP connections with
+// pre-built requests, so that on a machine it shares with the server it
+// spends as little CPU per request as possible. It is for localhost
+// benchmarks. Baseline is the map-of-bytes server they compare recs serve
 // with.
-//
-// It speaks raw HTTP/1.1 over keep-alive TCP connections with pre-built
-// requests, so that on a machine it shares with the server it spends as
-// little CPU per request as possible. It is for localhost benchmarks.
 package loadgen
 
 import (
