@@ -76,12 +76,9 @@ type conn struct {
 }
 
 func (c *conn) dial() error {
-	if c.c != nil {
-		c.c.Close()
-	}
+	c.close()
 	nc, err := net.Dial("tcp", c.addr)
 	if err != nil {
-		c.c = nil
 		return err
 	}
 	c.c = nc
@@ -91,6 +88,14 @@ func (c *conn) dial() error {
 		c.r.Reset(nc)
 	}
 	return nil
+}
+
+// close closes the connection, if one is open.
+func (c *conn) close() {
+	if c.c != nil {
+		c.c.Close()
+		c.c = nil
+	}
 }
 
 // roundTrip sends req and reads the response, returning its status.
@@ -231,11 +236,7 @@ func ClosedHook(ctx context.Context, addr string, reqs Requests, conns int, warm
 	for w := range conns {
 		wg.Go(func() {
 			c := &conn{addr: addr}
-			defer func() {
-				if c.c != nil {
-					c.c.Close()
-				}
-			}()
+			defer c.close()
 			rng := rand.New(rand.NewPCG(seed, uint64(w)))
 			var n, bad, fails int64
 			for {
@@ -290,11 +291,7 @@ func ClosedN(ctx context.Context, addr string, reqs Requests, conns, n int, seed
 	for w := range conns {
 		wg.Go(func() {
 			c := &conn{addr: addr}
-			defer func() {
-				if c.c != nil {
-					c.c.Close()
-				}
-			}()
+			defer c.close()
 			rng := rand.New(rand.NewPCG(seed, uint64(w)))
 			for next.Add(1) <= int64(n) && ctx.Err() == nil {
 				status, err := c.roundTrip(reqs[rng.IntN(len(reqs))])
@@ -320,11 +317,7 @@ func Each(ctx context.Context, addr string, reqs Requests, conns int) Result {
 	for range conns {
 		wg.Go(func() {
 			c := &conn{addr: addr}
-			defer func() {
-				if c.c != nil {
-					c.c.Close()
-				}
-			}()
+			defer c.close()
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
 				if i >= int64(len(reqs)) {
