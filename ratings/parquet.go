@@ -1,7 +1,6 @@
 package ratings
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -11,15 +10,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/apache/arrow-go/v18/parquet/schema"
 
@@ -38,128 +34,27 @@ const ParquetRowGroupRows = 1 << 20
 // groups cheaply.
 var rowGroupRows = ParquetRowGroupRows
 
-// WriteParquet writes t to w as Parquet: one flat schema of required (non-null) columns, in
-// this order:
-//
-//	user       INT64, or BYTE_ARRAY (UTF8 string)
-//	item       INT64, or BYTE_ARRAY (UTF8 string)
-//	rating     FLOAT (float32)
-//	timestamp  INT64 (Unix seconds; the column is absent when the table has no times)
-//
-// The user column is INT64 when every id of the user dictionary is a
-// canonical decimal integer that fits int64 ("42", "-7"; not "007", "+7" or
-// "1e3"), so that the file reads back with the same ids; otherwise it is a
-// string column. The item column is chosen the same way, independently.
-// Rows are written in table order, in row groups of ParquetRowGroupRows rows,
-// Snappy-compressed, ids and ratings dictionary-encoded (data pages of
-// dictPageRows rows for those; min/max statistics only for the timestamps,
-// since ids and ratings span nearly their whole range in every row
-// group and would never let a reader skip one). Only standard
-// Parquet types are used and no Arrow schema is stored, so
-// pandas.read_parquet and Spark's spark.read.parquet see int64 (or string),
-// float32 and int64 columns.
-//
-// Only rows are stored, not the dictionaries: ids of the dictionary that no
-// row uses (as in a split, which shares its parent's dictionaries) are not
-// written, and ReadParquet builds dictionaries in order of first appearance.
-//
-// It does not close w. Cost: O(rows) time; memory of one row group beyond
-// the table.
-func WriteParquet(w io.Writer, t *Table) error {
-	userInts := canonicalInts(t.UserIDs)
-	itemInts := canonicalInts(t.ItemIDs)
-	fields := parquetFields(t, userInts, itemInts)
-	bw := bufio.NewWriterSize(w, 1<<20)
-	fw, arrProps, err := newParquetFileWriter(bw, fields)
-	if err != nil {
-		return fmt.Errorf("ratings: parquet: %w", err)
-	}
-	users := newDictChunker(t.UserIDs, userInts)
-	items := newDictChunker(t.ItemIDs, itemInts)
-	rats := new(ratingChunker)
-	n := t.Len()
-	colErrs := make([]error, len(fields))
-	for lo := 0; lo < n; lo += rowGroupRows {
-		hi := min(lo+rowGroupRows, n)
-		// Each column's array is built on the column's own goroutine.
-		build := func(c int) arrow.Array {
-			switch c {
-			case 0:
-				return users.chunk(t.Users[lo:hi], fields[0].Type)
-			case 1:
-				return items.chunk(t.Items[lo:hi], fields[1].Type)
-			case 2:
-				return rats.chunk(t.Ratings[lo:hi], fields[2].Type)
-			}
-			return array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, hi-lo,
-				[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(t.Times[lo:hi]))}, nil, 0, 0))
-		}
-		rgw, err := fw.AppendBufferedRowGroupChecked()
-		if err != nil {
-			fw.Close()
-			return fmt.Errorf("ratings: parquet: %w", err)
-		}
-		err = writeColumns(rgw, build, &arrProps, colErrs)
-		if err == nil {
-			err = rgw.Close()
-		}
-		if err != nil {
-			fw.Close()
-			return fmt.Errorf("ratings: parquet: %w", err)
-		}
-	}
-	if err := fw.Close(); err != nil {
-		return fmt.Errorf("ratings: parquet: %w", err)
-	}
-	return bw.Flush()
-}
-
-// parquetFields returns the Arrow fields WriteParquet hands to the writer
+// parquetFields returns the Arrow fields of the file WriteParquet writes
 // for t, whose id dictionaries are userInts and itemInts as integers (nil:
-// strings; see canonicalInts). Id columns are Arrow dictionary arrays (the ids a row group uses,
-// and int32 indices into them), which the writer writes as Parquet
-// dictionary pages without hashing every row. The Arrow schema is not
-// stored in the file, so readers see plain INT64 or UTF8 columns.
+// strings; see canonicalInts). The Arrow schema is not stored in the file;
+// it gives the Parquet schema: INT64 or UTF8 ids, FLOAT ratings, INT64
+// timestamps.
 func parquetFields(t *Table, userInts, itemInts []int64) []arrow.Field {
 	idType := func(ints []int64) arrow.DataType {
-		vt := arrow.DataType(arrow.BinaryTypes.String)
 		if ints != nil {
-			vt = arrow.PrimitiveTypes.Int64
+			return arrow.PrimitiveTypes.Int64
 		}
-		return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: vt}
+		return arrow.BinaryTypes.String
 	}
 	fields := []arrow.Field{
 		{Name: "user", Type: idType(userInts)},
 		{Name: "item", Type: idType(itemInts)},
-		{Name: "rating", Type: ratingDictType},
+		{Name: "rating", Type: arrow.PrimitiveTypes.Float32},
 	}
 	if t.HasTimes() {
 		fields = append(fields, arrow.Field{Name: "timestamp", Type: arrow.PrimitiveTypes.Int64})
 	}
 	return fields
-}
-
-// newParquetFileWriter returns a Parquet writer of fields to w (which it
-// does not close), with the properties WriteParquet documents, and the
-// Arrow properties to write its columns with.
-//
-// The columns of a row group are encoded concurrently: a buffered row
-// group gives every column its own page writer with an in-memory sink,
-// and closing the row group copies them to the file in column order,
-// which is the file pqarrow.FileWriter.Write writes column after column
-// (TestWriteParquetBytes checks that the bytes are the same).
-func newParquetFileWriter(w io.Writer, fields []arrow.Field) (*file.Writer, pqarrow.ArrowWriterProperties, error) {
-	props := parquetWriterProps()
-	arrProps := pqarrow.DefaultWriterProps()
-	pqSchema, err := pqarrow.ToParquet(arrow.NewSchema(fields, nil), props, arrProps)
-	if err != nil {
-		return nil, arrProps, err
-	}
-	// The parquet writer closes a sink that is an io.Closer; hide Close so
-	// that the caller keeps ownership of w.
-	fw, err := file.NewParquetWriterWithError(struct{ io.Writer }{w}, pqSchema.Root(),
-		file.WithWriterProps(props), file.WithWriteMetadata(make(metadata.KeyValueMetadata, 0)))
-	return fw, arrProps, err
 }
 
 // parquetWriterProps are the properties of the files WriteParquet writes.
@@ -168,213 +63,14 @@ func parquetWriterProps() *parquet.WriterProperties {
 		parquet.WithCompression(compress.Codecs.Snappy),
 		parquet.WithMaxRowGroupLength(int64(rowGroupRows)),
 		parquet.WithCreatedBy("recs"),
-		// Statistics of dictionary columns would cost a hash per row.
+		// Ids and ratings span nearly their whole range in every row
+		// group: min and max would never let a reader skip one.
 		parquet.WithStatsFor("user", false),
 		parquet.WithStatsFor("item", false),
-		// Nor would the rating column's pay for their hash per row: every
-		// row group holds nearly every rating value, so min and max never
-		// let a reader skip one.
 		parquet.WithStatsFor("rating", false),
-		// Timestamps are nearly all distinct: a dictionary would only
-		// cost time before the writer falls back to plain encoding.
+		// Timestamps are nearly all distinct: a dictionary would not pay.
 		parquet.WithDictionaryFor("timestamp", false),
 	)
-}
-
-// writeColumns writes the columns of rgw, one goroutine a column, each
-// writing the array build(c) returns for its column c, and returns their
-// errors joined; colErrs has a slot per column.
-func writeColumns(rgw file.BufferedRowGroupWriter, build func(c int) arrow.Array, arrProps *pqarrow.ArrowWriterProperties, colErrs []error) error {
-	var wg sync.WaitGroup
-	for c := range colErrs {
-		wg.Go(func() {
-			a := build(c)
-			defer a.Release()
-			cw, err := rgw.Column(c)
-			step := a.Len()
-			if a.DataType().ID() == arrow.DICTIONARY {
-				step = dictPageRows
-			}
-			for lo := 0; err == nil && lo < a.Len(); lo += step {
-				part := array.NewSlice(a, int64(lo), int64(min(lo+step, a.Len())))
-				ctx := pqarrow.NewArrowWriteContext(context.Background(), arrProps)
-				err = pqarrow.WriteArrowToColumn(ctx, cw, part, nil, nil, false)
-				if err == nil {
-					err = flushDictPage(cw, part)
-				}
-				part.Release()
-			}
-			colErrs[c] = err
-		})
-	}
-	wg.Wait()
-	return errors.Join(colErrs...)
-}
-
-// dictPageRows is the rows of a dictionary column's data page. The
-// columns are handed to the writer a page at a time: its index buffer
-// then stays one page long instead of growing (copied and zeroed at each
-// doubling) to a row group's million indices. 25M-row ingest: 2.06 ->
-// 1.97 s whole process (median of 6), file 17 KB larger; 1<<16 and 1<<18
-// were no better.
-const dictPageRows = 1 << 17
-
-// flushDictPage encodes the data page of a column written from a
-// dictionary array, here on the column's goroutine rather than in the
-// serial close of the row group. arrow-go sizes the pages of a
-// dictionary-encoded column by the raw bytes of the values it was handed,
-// and dictionary indices count none, so all of a row group's indices wait
-// in the encoder for the close to run-length encode them one column after
-// the other: 0.7 s of a 25M-row ingest on one core while the other
-// idled. Nothing is flushed when the writer has fallen back to plain
-// encoding (it has then flushed itself) or the array is empty, so no page
-// is ever empty.
-func flushDictPage(cw file.ColumnChunkWriter, a arrow.Array) error {
-	if a.Len() == 0 || a.DataType().ID() != arrow.DICTIONARY {
-		return nil
-	}
-	if _, dict := cw.CurrentEncoder().(interface{ NumEntries() int }); !dict {
-		return nil
-	}
-	f, ok := cw.(interface{ FlushCurrentPage() error })
-	if !ok {
-		return nil
-	}
-	return f.FlushCurrentPage()
-}
-
-// dictChunker turns a slice of dense indices into an Arrow dictionary
-// array holding only the ids the slice uses, in order of first use.
-type dictChunker struct {
-	ids   []string
-	ints  []int64 // ids as integers, or nil for strings
-	local []int32 // dense index -> local index + 1; 0 = unused in this chunk
-	used  []int32 // dense indices used in this chunk, in order
-	idx   []int32 // local indices of the chunk's rows
-}
-
-func newDictChunker(ids []string, ints []int64) *dictChunker {
-	return &dictChunker{ids: ids, ints: ints, local: make([]int32, len(ids))}
-}
-
-func (c *dictChunker) chunk(rows []int32, dt arrow.DataType) arrow.Array {
-	for _, d := range c.used {
-		c.local[d] = 0
-	}
-	c.used = c.used[:0]
-	if cap(c.idx) < len(rows) {
-		c.idx = make([]int32, len(rows))
-	}
-	idx := c.idx[:len(rows)]
-	for r, d := range rows {
-		k := c.local[d]
-		if k == 0 {
-			c.used = append(c.used, d)
-			k = int32(len(c.used))
-			c.local[d] = k
-		}
-		idx[r] = k - 1
-	}
-	var dict arrow.Array
-	if c.ints != nil {
-		vals := make([]int64, len(c.used))
-		for i, d := range c.used {
-			vals[i] = c.ints[d]
-		}
-		dict = array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, len(vals),
-			[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int64Traits.CastToBytes(vals))}, nil, 0, 0))
-	} else {
-		sb := array.NewStringBuilder(memory.DefaultAllocator)
-		total := 0
-		for _, d := range c.used {
-			total += len(c.ids[d])
-		}
-		sb.Reserve(len(c.used))
-		sb.ReserveData(total)
-		for _, d := range c.used {
-			sb.Append(c.ids[d])
-		}
-		dict = sb.NewArray()
-		sb.Release()
-	}
-	defer dict.Release()
-	indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nil, 0, 0))
-	defer indices.Release()
-	return array.NewDictionaryArray(dt, indices, dict)
-}
-
-// ratingDictType is the Arrow type of the rating column WriteParquet hands
-// the writer: float32 values behind int32 indices.
-var ratingDictType = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.PrimitiveTypes.Float32}
-
-// maxRatingDict is the most distinct ratings a row group's rating column
-// is handed to the writer as a dictionary array; with more, it goes as
-// plain float32 values and the writer builds (or gives up) its dictionary.
-const maxRatingDict = 1 << 12
-
-// ratingChunker turns a row group's ratings into an Arrow dictionary array
-// (distinct values in order of first use, by bit pattern, so 0 and -0
-// differ, and int32 indices): the dictionary the writer would otherwise
-// build by hashing every row with its general hash table, which was about
-// 7% of the CPU time of ingesting 25M ratings. Ratings take few values
-// (MovieLens: 10), so a small open-addressing table on the bits does it.
-type ratingChunker struct {
-	slots []ratingSlot // 2·maxRatingDict, by hash of the bits
-	vals  []float32    // the distinct values, in order of first use
-	idx   []int32
-}
-
-type ratingSlot struct {
-	bits uint32
-	k    int32 // local index + 1; 0 = empty
-}
-
-// chunk returns rs as an array of type dt (ratingDictType): a dictionary
-// array, or a plain float32 array when rs has more than maxRatingDict
-// distinct values. Its indices are valid until the next call (as with
-// dictChunker).
-func (c *ratingChunker) chunk(rs []float32, dt arrow.DataType) arrow.Array {
-	const bits = 13 // log2(2·maxRatingDict)
-	if c.slots == nil {
-		c.slots = make([]ratingSlot, 1<<bits)
-	}
-	clear(c.slots)
-	c.vals = c.vals[:0]
-	if cap(c.idx) < len(rs) {
-		c.idx = make([]int32, len(rs))
-	}
-	idx := c.idx[:len(rs)]
-	for r, v := range rs {
-		b := math.Float32bits(v)
-		h := (b * 0x9E3779B1) >> (32 - bits)
-		for {
-			sl := &c.slots[h]
-			if sl.k != 0 && sl.bits == b {
-				idx[r] = sl.k - 1
-				break
-			}
-			if sl.k == 0 {
-				if len(c.vals) == maxRatingDict {
-					return array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, len(rs),
-						[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(rs))}, nil, 0, 0))
-				}
-				c.vals = append(c.vals, v)
-				*sl = ratingSlot{bits: b, k: int32(len(c.vals))}
-				idx[r] = sl.k - 1
-				break
-			}
-			h = (h + 1) & (1<<bits - 1)
-		}
-	}
-	vals := slices.Clone(c.vals)
-	dict := array.NewFloat32Data(array.NewData(arrow.PrimitiveTypes.Float32, len(vals),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Float32Traits.CastToBytes(vals))}, nil, 0, 0))
-	defer dict.Release()
-	indices := array.NewInt32Data(array.NewData(arrow.PrimitiveTypes.Int32, len(idx),
-		[]*memory.Buffer{nil, memory.NewBufferBytes(arrow.Int32Traits.CastToBytes(idx))}, nil, 0, 0))
-	defer indices.Release()
-	return array.NewDictionaryArray(dt, indices, dict)
 }
 
 // canonicalInts returns the dictionary as int64 values when every id is the
