@@ -147,14 +147,14 @@ func TestWriteParquetMatchesPqarrow(t *testing.T) {
 		{name: "int", times: true}, {name: "string", str: true, times: true}, {name: "no-times"},
 		{name: "many-ratings", times: true, dense: true},
 		// More distinct ratings in a row group than maxRatingDict.
-		{name: "rating-fallback", times: true, dense: true, rows: 300_000, fallback: true},
+		{name: "rating-fallback", times: true, dense: true, rows: 140_000, fallback: true},
 		// Many pages per column, few distinct ratings (the MovieLens
 		// case), with integer and with string ids.
-		{name: "many-pages", times: true, rows: 400_000}, {name: "many-pages-strings", str: true, times: true, rows: 400_000},
+		{name: "many-pages", times: true, rows: 270_000}, {name: "many-pages-strings", str: true, times: true, rows: 270_000},
 		// 100,000 distinct items in a row group: indices of 17 bits.
-		{name: "wide-dictionary", times: true, rows: 300_000, wide: 100_000},
+		{name: "wide-dictionary", times: true, rows: 200_000, wide: 100_000},
 		// 140,000 distinct items: more than a 1 MiB dictionary page holds.
-		{name: "id-fallback", times: true, rows: 300_000, wide: 140_000, fallback: true},
+		{name: "id-fallback", times: true, rows: 200_000, wide: 140_000, fallback: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.rows > 0 {
