@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"testing"
@@ -422,5 +424,54 @@ func TestDictChunker(t *testing.T) {
 	used, idx = c.chunk([]int32{9, 9, 1}, 10)
 	if !slices.Equal(used, []int32{9, 1}) || !slices.Equal(idx, []int32{0, 0, 1}) {
 		t.Fatalf("second chunk: used %v idx %v", used, idx)
+	}
+}
+
+// failAfter is a writer that fails once n bytes have been written.
+type failAfter struct{ n int }
+
+var errDiskFull = errors.New("disk full")
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		k := w.n
+		w.n = 0
+		return k, errDiskFull
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// TestWriteParquetWriteError: a sink that fails at any point (the magic
+// bytes, a page, a row group's metadata, the footer) makes WriteParquet
+// return its error, with every worker stopped (the race detector and the
+// goroutine count would show one left behind).
+func TestWriteParquetWriteError(t *testing.T) {
+	old := rowGroupRows
+	rowGroupRows = 1 << 12
+	defer func() { rowGroupRows = old }()
+	tab := benchTable(100*(1<<12)+7, false)
+	var full bytes.Buffer
+	if err := WriteParquet(&full, tab); err != nil {
+		t.Fatal(err)
+	}
+	if full.Len() < 2<<20 {
+		t.Fatalf("the file is %d bytes; the test needs more than twice bufio's 1 MiB", full.Len())
+	}
+	before := runtime.NumGoroutine()
+	// WriteParquet writes through a 1 MiB bufio.Writer, which reaches the
+	// sink every MiB: failing at 0 or a third of the file fails while row
+	// groups are still being encoded; near the end, in the footer.
+	for _, n := range []int{0, 3, 100, full.Len() / 3, full.Len() - 10, full.Len() - 1} {
+		err := WriteParquet(&failAfter{n: n}, tab)
+		if !errors.Is(err, errDiskFull) {
+			t.Fatalf("failing after %d of %d bytes: error %v, want %v", n, full.Len(), err, errDiskFull)
+		}
+	}
+	if err := WriteParquet(&failAfter{n: full.Len()}, tab); err != nil {
+		t.Fatalf("a sink with room for the file: %v", err)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Fatalf("%d goroutines after the failed writes, %d before", after, before)
 	}
 }
