@@ -9,6 +9,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -365,17 +366,7 @@ func (e *parquetEncoder) encodeRatings(lo, hi int, ch *encodedChunk) {
 	if !ok || 4*len(vals) > e.dictLimit {
 		for p := 0; p < len(rs); p += pageRows {
 			part := rs[p:min(p+pageRows, len(rs))]
-			var b []byte
-			if nativeLittleEndian {
-				b = arrow.Float32Traits.CastToBytes(part)
-			} else {
-				b = ch.body[:0]
-				for _, v := range part {
-					b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
-				}
-				ch.body = b
-			}
-			e.addPage(ch, b, len(part), metadata.EncodedStatistics{})
+			e.addPage(ch, plainBytes(part, &ch.body), len(part), metadata.EncodedStatistics{})
 		}
 		return
 	}
@@ -404,17 +395,7 @@ func (e *parquetEncoder) encodeTimes(lo, hi int, ch *encodedChunk) error {
 		}
 		st.Signed = signed
 		chunk.Merge(page)
-		var b []byte
-		if nativeLittleEndian {
-			b = arrow.Int64Traits.CastToBytes(part)
-		} else {
-			b = ch.body[:0]
-			for _, v := range part {
-				b = binary.LittleEndian.AppendUint64(b, uint64(v))
-			}
-			ch.body = b
-		}
-		e.addPage(ch, b, len(part), st)
+		e.addPage(ch, plainBytes(part, &ch.body), len(part), st)
 	}
 	st, err := chunk.Encode()
 	if err != nil {
@@ -423,6 +404,26 @@ func (e *parquetEncoder) encodeTimes(lo, hi int, ch *encodedChunk) error {
 	st.Signed = signed
 	ch.stats, ch.hasStats = st, st.IsSet()
 	return nil
+}
+
+// plainBytes returns the PLAIN encoding of vals: on a little-endian
+// machine their own memory, elsewhere a copy into *scratch.
+func plainBytes[T float32 | int64](vals []T, scratch *[]byte) []byte {
+	size := int(unsafe.Sizeof(*new(T)))
+	if nativeLittleEndian {
+		return unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals)*size)
+	}
+	b := (*scratch)[:0]
+	for _, v := range vals {
+		switch v := any(v).(type) {
+		case float32:
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		case int64:
+			b = binary.LittleEndian.AppendUint64(b, uint64(v))
+		}
+	}
+	*scratch = b
+	return b
 }
 
 // addIndexPages adds the data pages of dictionary indices idx into a

@@ -17,6 +17,10 @@
 #   arm64  the als and topk tests for GOARCH=arm64 under user-mode QEMU
 #          (the NEON kernels against the gonum/portable ones;
 #          scripts/test-arm64.sh installs qemu-user when missing)
+#   s390x  the ratings tests big-endian (GOARCH=s390x) under user-mode
+#          QEMU, after arm64 (same qemu-user): the Parquet writer uses the
+#          columns' own memory as their little-endian encoding only on
+#          little-endian machines and encodes byte by byte elsewhere
 #
 # Results (`go test -json`) are kept in $TESTOUT (default .test-results/).
 # Missing test inputs (MovieLens 100k, numpy_als.py beside the module;
@@ -73,6 +77,28 @@ arm64() {
 	fi
 }
 
+# s390x runs the ratings package's tests on a big-endian machine under
+# user-mode QEMU; its packages are reported as s390x:<package>.
+s390x() {
+	local qemu
+	qemu=$(command -v qemu-s390x || command -v qemu-s390x-static || true)
+	if [ -z "$qemu" ]; then
+		if [ -n "${CI:-}" ]; then
+			printf '{"Action":"fail","Package":"s390x","Test":"test-s390x"}\n' >"$out/s390x.json"
+			echo "test.sh: FAIL: qemu-s390x is missing (Debian's qemu-user)"
+		else
+			echo "test.sh: SKIP s390x: qemu-s390x is missing (install qemu-user)"
+		fi
+		return
+	fi
+	CGO_ENABLED=0 GOARCH=s390x go test -count=1 -exec "$qemu" -json ./ratings |
+		sed 's/"Package":"/"Package":"s390x:/' > "$out/s390x.json"
+	local rc=${PIPESTATUS[0]}
+	if [ "$rc" -ne 0 ] && ! grep -q '"Action":"fail"' "$out/s390x.json"; then
+		printf '{"Action":"fail","Package":"s390x","Test":"test-s390x"}\n' >>"$out/s390x.json"
+	fi
+}
+
 quality='ML100K|ML100k'
 echo "== lint, go test -race -p $jobs ./..., and go test -run '$quality' ($(elapsed))"
 lint > "$out/lint.log" 2>&1 &
@@ -84,8 +110,8 @@ go test -count=1 -p 1 -timeout 20m -run "$quality" -json $qpkgs |
 wait
 cat "$out/lint.log"
 
-echo "== fuzz, $fuzztime per target, and the arm64 (NEON) suite under QEMU ($(elapsed))"
-arm64 &
+echo "== fuzz, $fuzztime per target, and the arm64 (NEON) and s390x (big-endian) suites under QEMU ($(elapsed))"
+{ arm64; s390x; } &
 FUZZ_JSON=$out/fuzz.json ./scripts/fuzz.sh "$fuzztime"
 wait
 
