@@ -321,12 +321,16 @@ func (pr *problem) cholChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 		// an element side by side: each cache line of the packed batch is
 		// written once, whole, rather than one value at a time by each of
 		// eight entities in turn.
-		for i := 0; i < k; i++ {
-			base := packedIndex(i, 0)
-			for j := 0; j <= i; j++ {
-				dst8 := sc.pack[base+j*lanes : base+j*lanes+lanes]
-				for l := 0; l < nl; l++ {
-					dst8[l] = sc.grams[l][i*s+j]
+		if nl == lanes {
+			packFull(sc.pack, &sc.grams, k, s)
+		} else {
+			for i := 0; i < k; i++ {
+				base := packedIndex(i, 0)
+				for j := 0; j <= i; j++ {
+					dst8 := sc.pack[base+j*lanes : base+j*lanes+lanes]
+					for l := 0; l < nl; l++ {
+						dst8[l] = sc.grams[l][i*s+j]
+					}
 				}
 			}
 		}
@@ -360,6 +364,26 @@ func (pr *problem) cholChunk(iter int, dst, src *side, sc *scratch, lo, hi int) 
 		}
 	}
 	return nil
+}
+
+// packFull packs the lower triangles (order k, row stride s) of all
+// eight lanes' Gram matrices into pack (see packedIndex). It is the loop
+// of cholChunk written out for eight lanes, with each lane's row sliced
+// once, so that the copy costs a load and a store per element rather than
+// a slice header and bounds check per element and lane (7.6% of an
+// explicit ML-20M iteration before; perf, Intel(R) Xeon(R) Processor).
+func packFull(pack []float64, grams *[lanes][]float64, k, s int) {
+	for i := 0; i < k; i++ {
+		r := i * s
+		g0, g1, g2, g3 := grams[0][r:r+i+1], grams[1][r:r+i+1], grams[2][r:r+i+1], grams[3][r:r+i+1]
+		g4, g5, g6, g7 := grams[4][r:r+i+1], grams[5][r:r+i+1], grams[6][r:r+i+1], grams[7][r:r+i+1]
+		row := pack[packedIndex(i, 0):packedIndex(i, i)+lanes]
+		for j := range g0 {
+			d := row[j*lanes : j*lanes+lanes : j*lanes+lanes]
+			d[0], d[1], d[2], d[3] = g0[j], g1[j], g2[j], g3[j]
+			d[4], d[5], d[6], d[7] = g4[j], g5[j], g6[j], g7[j]
+		}
+	}
 }
 
 func (pr *problem) nnlsChunk(iter int, dst, src *side, sc *scratch, lo, hi int) error {
