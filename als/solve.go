@@ -377,7 +377,7 @@ func packFull(pack []float64, grams *[lanes][]float64, k, s int) {
 		r := i * s
 		g0, g1, g2, g3 := grams[0][r:r+i+1], grams[1][r:r+i+1], grams[2][r:r+i+1], grams[3][r:r+i+1]
 		g4, g5, g6, g7 := grams[4][r:r+i+1], grams[5][r:r+i+1], grams[6][r:r+i+1], grams[7][r:r+i+1]
-		row := pack[packedIndex(i, 0):packedIndex(i, i)+lanes]
+		row := pack[packedIndex(i, 0) : packedIndex(i, i)+lanes]
 		for j := range g0 {
 			d := row[j*lanes : j*lanes+lanes : j*lanes+lanes]
 			d[0], d[1], d[2], d[3] = g0[j], g1[j], g2[j], g3[j]
