@@ -249,10 +249,16 @@ gdone:
 
 // func gatherRowsAVX512(dst []float64, src []float32, s int, idx []int32, scale, tgt, rhs []float64, pf []int32)
 //
-// Column blocks of 16 outer, rows inner: rhs[c0:c0+16] stays in Z0, Z1.
-// During the first column block, the whole of row pf[j] is prefetched for
-// each row j, so that the rows of later calls arrive from memory while this
-// one computes.
+// Column blocks outer, rows inner: blocks of 64 columns while they last,
+// rhs[c0:c0+64] in Z0..Z7, then blocks of 16, rhs[c0:c0+16] in Z0, Z1. A
+// row's 64 columns take one index load and one broadcast of its target,
+// where four blocks of 16 took four of each: the loop is bound by
+// instructions, not memory (12.6% of an explicit ML-20M iteration at
+// rank 64 with 16-column blocks; perf, Intel(R) Xeon(R) Processor). Each
+// element of rhs gets its terms in row order either way, so the results
+// are the same bits. During the first column block, the whole of row pf[j]
+// is prefetched for each row j, so that the rows of later calls arrive
+// from memory while this one computes.
 TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-176
 	MOVQ dst_base+0(FP), DI
 	MOVQ src_base+24(FP), SI
@@ -270,6 +276,99 @@ TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-176
 rcol:
 	CMPQ BX, DX
 	JGE  rdone
+	MOVQ DX, AX
+	SUBQ BX, AX
+	CMPQ AX, $64
+	JLT  rcol16
+
+	// 64 columns c0..c0+63.
+	VMOVUPD (R11)(BX*8), Z0
+	VMOVUPD 64(R11)(BX*8), Z1
+	VMOVUPD 128(R11)(BX*8), Z2
+	VMOVUPD 192(R11)(BX*8), Z3
+	VMOVUPD 256(R11)(BX*8), Z4
+	VMOVUPD 320(R11)(BX*8), Z5
+	VMOVUPD 384(R11)(BX*8), Z6
+	VMOVUPD 448(R11)(BX*8), Z7
+	LEAQ (DI)(BX*8), R12   // &dst[0][c0]
+	XORQ R13, R13          // j
+
+wrows:
+	TESTQ BX, BX
+	JNE  wnopf
+	CMPQ R13, pf_len+160(FP)
+	JGE  wnopf
+	MOVLQSX (R14)(R13*4), AX
+	IMULQ DX, AX
+	LEAQ (SI)(AX*4), AX    // &src[pf[j]][0]
+	LEAQ (AX)(DX*4), R15   // end of the row
+
+wpf:
+	PREFETCHT0 (AX)
+	ADDQ $64, AX
+	CMPQ AX, R15
+	JLT  wpf
+
+wnopf:
+	MOVLQSX (R8)(R13*4), AX
+	IMULQ DX, AX
+	ADDQ BX, AX
+	LEAQ (SI)(AX*4), AX    // &src[idx[j]][c0]
+	VCVTPS2PD (AX), Z8
+	VCVTPS2PD 32(AX), Z9
+	VCVTPS2PD 64(AX), Z10
+	VCVTPS2PD 96(AX), Z11
+	VCVTPS2PD 128(AX), Z12
+	VCVTPS2PD 160(AX), Z13
+	VCVTPS2PD 192(AX), Z14
+	VCVTPS2PD 224(AX), Z15
+	VBROADCASTSD (R10)(R13*8), Z16
+	VFMADD231PD Z8, Z16, Z0
+	VFMADD231PD Z9, Z16, Z1
+	VFMADD231PD Z10, Z16, Z2
+	VFMADD231PD Z11, Z16, Z3
+	VFMADD231PD Z12, Z16, Z4
+	VFMADD231PD Z13, Z16, Z5
+	VFMADD231PD Z14, Z16, Z6
+	VFMADD231PD Z15, Z16, Z7
+	TESTQ R9, R9
+	JEQ  wstore
+	VBROADCASTSD (R9)(R13*8), Z17
+	VMULPD Z17, Z8, Z8
+	VMULPD Z17, Z9, Z9
+	VMULPD Z17, Z10, Z10
+	VMULPD Z17, Z11, Z11
+	VMULPD Z17, Z12, Z12
+	VMULPD Z17, Z13, Z13
+	VMULPD Z17, Z14, Z14
+	VMULPD Z17, Z15, Z15
+
+wstore:
+	VMOVUPD Z8, (R12)
+	VMOVUPD Z9, 64(R12)
+	VMOVUPD Z10, 128(R12)
+	VMOVUPD Z11, 192(R12)
+	VMOVUPD Z12, 256(R12)
+	VMOVUPD Z13, 320(R12)
+	VMOVUPD Z14, 384(R12)
+	VMOVUPD Z15, 448(R12)
+	LEAQ (R12)(DX*8), R12
+	INCQ R13
+	CMPQ R13, CX
+	JLT  wrows
+	VMOVUPD Z0, (R11)(BX*8)
+	VMOVUPD Z1, 64(R11)(BX*8)
+	VMOVUPD Z2, 128(R11)(BX*8)
+	VMOVUPD Z3, 192(R11)(BX*8)
+	VMOVUPD Z4, 256(R11)(BX*8)
+	VMOVUPD Z5, 320(R11)(BX*8)
+	VMOVUPD Z6, 384(R11)(BX*8)
+	VMOVUPD Z7, 448(R11)(BX*8)
+	ADDQ $64, BX
+	JMP  rcol
+
+rcol16:
+	// 16 columns c0..c0+15.
 	VMOVUPD (R11)(BX*8), Z0
 	VMOVUPD 64(R11)(BX*8), Z1
 	LEAQ (DI)(BX*8), R12   // &dst[0][c0]
