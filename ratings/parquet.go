@@ -537,7 +537,11 @@ func mapValues(a arrow.Array, d *idDict, out []int32) error {
 	return nil
 }
 
-func readRatings(col *arrow.Chunked, dst []float32, base int) error {
+// readChunks fills dst from the chunks of col, one chunk at a time through
+// fill, which converts a chunk's values into out (len(out) = the chunk's
+// length) and returns an error naming the column's unsupported type. base is
+// the table row of dst[0], for the row numbers in errors.
+func readChunks[T any](col *arrow.Chunked, dst []T, base int, fill func(a arrow.Array, out []T, base int) error) error {
 	off := 0
 	for _, a := range col.Chunks() {
 		if a.NullN() > 0 {
@@ -547,41 +551,8 @@ func readRatings(col *arrow.Chunked, dst []float32, base int) error {
 		if off+n > len(dst) {
 			return fmt.Errorf("column longer than its row group")
 		}
-		out := dst[off : off+n]
-		switch a := a.(type) {
-		case *array.Float32:
-			copy(out, a.Float32Values())
-		case *array.Float64:
-			for i, v := range a.Float64Values() {
-				out[i] = float32(v)
-			}
-		case *array.Int64:
-			for i, v := range a.Int64Values() {
-				out[i] = float32(v)
-			}
-		case *array.Int32:
-			for i, v := range a.Int32Values() {
-				out[i] = float32(v)
-			}
-		case *array.Int16:
-			for i, v := range a.Int16Values() {
-				out[i] = float32(v)
-			}
-		case *array.Int8:
-			for i, v := range a.Int8Values() {
-				out[i] = float32(v)
-			}
-		case *array.Uint8:
-			for i, v := range a.Uint8Values() {
-				out[i] = float32(v)
-			}
-		default:
-			return fmt.Errorf("ratings of type %s are not supported (want a number)", a.DataType())
-		}
-		for i, v := range out {
-			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
-				return fmt.Errorf("row %d: rating %v is not a finite float32", base+off+i+1, v)
-			}
+		if err := fill(a, dst[off:off+n], base+off); err != nil {
+			return err
 		}
 		off += n
 	}
@@ -589,6 +560,42 @@ func readRatings(col *arrow.Chunked, dst []float32, base int) error {
 		return fmt.Errorf("column shorter than its row group")
 	}
 	return nil
+}
+
+// convert sets out[i] = D(in[i]).
+func convert[D float32 | int64, S float64 | int64 | int32 | uint32 | int16 | int8 | uint8](out []D, in []S) {
+	for i, v := range in {
+		out[i] = D(v)
+	}
+}
+
+func readRatings(col *arrow.Chunked, dst []float32, base int) error {
+	return readChunks(col, dst, base, func(a arrow.Array, out []float32, base int) error {
+		switch a := a.(type) {
+		case *array.Float32:
+			copy(out, a.Float32Values())
+		case *array.Float64:
+			convert(out, a.Float64Values())
+		case *array.Int64:
+			convert(out, a.Int64Values())
+		case *array.Int32:
+			convert(out, a.Int32Values())
+		case *array.Int16:
+			convert(out, a.Int16Values())
+		case *array.Int8:
+			convert(out, a.Int8Values())
+		case *array.Uint8:
+			convert(out, a.Uint8Values())
+		default:
+			return fmt.Errorf("ratings of type %s are not supported (want a number)", a.DataType())
+		}
+		for i, v := range out {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				return fmt.Errorf("row %d: rating %v is not a finite float32", base+i+1, v)
+			}
+		}
+		return nil
+	})
 }
 
 // TimestampSeconds returns v, an Arrow timestamp in unit, as Unix seconds
@@ -621,27 +628,14 @@ func floorDiv(v, div int64) int64 {
 }
 
 func readTimes(col *arrow.Chunked, dst []int64, base int) error {
-	off := 0
-	for _, a := range col.Chunks() {
-		if a.NullN() > 0 {
-			return errNull(a, base+off)
-		}
-		n := a.Len()
-		if off+n > len(dst) {
-			return fmt.Errorf("column longer than its row group")
-		}
-		out := dst[off : off+n]
+	return readChunks(col, dst, base, func(a arrow.Array, out []int64, _ int) error {
 		switch a := a.(type) {
 		case *array.Int64:
 			copy(out, a.Int64Values())
 		case *array.Int32:
-			for i, v := range a.Int32Values() {
-				out[i] = int64(v)
-			}
+			convert(out, a.Int32Values())
 		case *array.Uint32:
-			for i, v := range a.Uint32Values() {
-				out[i] = int64(v)
-			}
+			convert(out, a.Uint32Values())
 		case *array.Timestamp:
 			div := unitsPerSecond(a.DataType().(*arrow.TimestampType).Unit)
 			for i, v := range a.TimestampValues() {
@@ -650,12 +644,8 @@ func readTimes(col *arrow.Chunked, dst []int64, base int) error {
 		default:
 			return fmt.Errorf("timestamps of type %s are not supported (want integer seconds or a timestamp)", a.DataType())
 		}
-		off += n
-	}
-	if off != len(dst) {
-		return fmt.Errorf("column shorter than its row group")
-	}
-	return nil
+		return nil
+	})
 }
 
 // idDict assigns dense indices to ids in order of first appearance. Integer
