@@ -95,3 +95,105 @@ func TestKernelChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestKernelLengthChecks: every assembly tier's kernels refuse a buffer
+// shorter than their contract in kernels.go, or a stride that is not a
+// positive multiple of 16, with a panic naming the problem, before the
+// assembly reads or writes past it; the same calls with full buffers pass.
+func TestKernelLengthChecks(t *testing.T) {
+	const s, m, k = 16, 4, 10
+	f64 := func(n int) []float64 { return make([]float64, n) }
+	f32 := func(n int) []float32 { return make([]float32, n) }
+	spd := func() []float64 { // eight identity matrices of order k, packed
+		a := f64(packedLen(k))
+		for i := 0; i < k; i++ {
+			for l := 0; l < lanes; l++ {
+				a[packedIndex(i, i)+l] = 1
+			}
+		}
+		return a
+	}
+	for _, kern := range kernelSets() {
+		if kern.name == "gonum" {
+			continue // no checks of its own: Go's bounds checks guard it
+		}
+		for _, tc := range []struct {
+			name  string
+			call  func(short bool) // short: one buffer one element too short
+			panic string
+		}{
+			{"gramLower", func(short bool) {
+				c := f64(s * s)
+				if short {
+					c = c[:s*s-1]
+				}
+				kern.gramLower(c, f64(m*s), m, s, true)
+			}, "short buffer"},
+			{"gramLower/stride", func(short bool) {
+				st := s
+				if short {
+					st = 12
+				}
+				kern.gramLower(f64(st*st), f64(m*st), m, st, true)
+			}, "multiple of 16"},
+			{"cholBatch", func(short bool) {
+				inv := f64(k * lanes)
+				if short {
+					inv = inv[:len(inv)-1]
+				}
+				kern.cholBatch(spd(), inv, k)
+			}, "short buffer"},
+			{"solveBatch", func(short bool) {
+				b := f64(k * lanes)
+				if short {
+					b = b[:len(b)-1]
+				}
+				a, inv := spd(), f64(k*lanes)
+				kern.cholBatch(a, inv, k)
+				kern.solveBatch(a, inv, b, k)
+			}, "short buffer"},
+			{"gatherRows", func(short bool) {
+				rhs := f64(s)
+				if short {
+					rhs = rhs[:s-1]
+				}
+				kern.gatherRows(f64(m*s), f32(m*s), s, []int32{0, 1, 2, 3}, nil, f64(m), rhs, nil)
+			}, "short buffer"},
+			{"copyRows", func(short bool) {
+				dst := f32(m * s)
+				if short {
+					dst = dst[:m*s-1]
+				}
+				kern.copyRows(dst, f32(m*s), s, []int32{0, 1, 2, 3}, nil)
+			}, "short buffer"},
+			{"dotRows", func(short bool) {
+				q := f32(m)
+				if short {
+					q = q[:m-1]
+				}
+				kern.dotRows(q, f32(m*s), m, s, f32(s))
+			}, "short buffer"},
+			{"axpyRows", func(short bool) {
+				coef := f32(m)
+				if short {
+					coef = coef[:m-1]
+				}
+				kern.axpyRows(f32(s), f32(m*s), m, s, coef)
+			}, "short buffer"},
+			{"cgPass", func(short bool) {
+				w := f32(m)
+				if short {
+					w = w[:m-1]
+				}
+				kern.cgPass(f32(m*s), m, s, f32(s), w, nil, nil, f32(s), f32(m))
+			}, "short buffer"},
+		} {
+			if msg := panicOf(func() { tc.call(false) }); msg != "" {
+				t.Errorf("%s/%s: full buffers: panic %q", kern.name, tc.name, msg)
+			}
+			if msg := panicOf(func() { tc.call(true) }); !strings.Contains(msg, tc.panic) {
+				t.Errorf("%s/%s: short buffer: panic %q, want one containing %q", kern.name, tc.name, msg, tc.panic)
+			}
+		}
+	}
+}
