@@ -42,6 +42,13 @@ func TestRowsBelow(t *testing.T) {
 		{[]int32{math.MaxInt32}, 3, false},
 		{[]int32{math.MaxInt32 - 1}, math.MaxInt32, true},
 		{[]int32{math.MaxInt32}, math.MaxInt32, false},
+		{[]int32{math.MaxInt32}, 1 << 31, true},
+		{[]int32{-1}, 1 << 40, false},
+		{[]int32{1, 2, 3, 4, 5, 6, 7, -1, 8}, 1 << 40, false},
+		{[]int32{1, 2, 3, 4, 5, 6, 7, 9, 8}, 9, false},
+		{[]int32{1, 2, 3, 4, 5, 6, 7, 8, 0}, 9, true},
+		{[]int32{9, 2, 3, 4, 5, 6, 7, 8, 0}, 9, false},
+		{[]int32{}, 0, true},
 	} {
 		if got := rowsBelow(tc.rows, tc.n); got != tc.want {
 			t.Errorf("rowsBelow(%v, %d) = %v, want %v", tc.rows, tc.n, got, tc.want)
