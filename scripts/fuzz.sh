@@ -6,9 +6,13 @@
 # (scripts/test.sh counts them with the other tests) instead of printed.
 #
 # A failure counts when its saved input reproduces it. Go's fuzzer also
-# fails a run when a worker process stops answering for 10 s, which a busy
-# machine can cause with no bug in the code ("fuzzing process hung or
-# terminated unexpectedly", golang/go#56238). So when a run fails, the input
+# fails runs with no bug in the code and no input saved: when a worker
+# process stops answering for 10 s, which a busy machine can cause
+# ("fuzzing process hung or terminated unexpectedly", golang/go#56238), and
+# when -fuzztime runs out while a worker is mid-call ("context deadline
+# exceeded", a race in the coordinator, golang/go#75804, fixed in Go 1.27;
+# seen here with go1.26.8 on a 180 s run of FuzzWriteParquet that
+# passed on a re-run). So when a run fails, the input
 # it wrote under testdata/fuzz/ is replayed with plain `go test -run`: if
 # the replay fails too, the failure stands and the input stays for the
 # regression suite; if it passes (or no input was written), the input is
