@@ -61,7 +61,7 @@ func checkStride(s int) {
 // too. (It used to compute (r+1)·s per index, in int32 for r+1, which let
 // math.MaxInt32 through; and it was 4.2% of the perf samples of an
 // implicit avx2 ML-20M fit. Whole fits, 13 alternating pairs: the new
-// check faster in 12, by 1–8%, median s/it 0.95 → 0.92; BenchmarkCG's
+// check faster in 12, by 1–8%, median s/it 0.96 → 0.93; BenchmarkCG's
 // gather, where the loads wait on memory anyway, shows no change in
 // benchstat (n=6). Intel(R) Xeon(R) Processor, 2 cores.)
 func checkRows(kernel string, src []float32, s int, lists ...[]int32) {
