@@ -271,11 +271,25 @@ func Run(ctx context.Context, env *Env, args []string) int {
 		return ExitOK
 	}
 	code := ExitCode(ctx, err)
-	fmt.Fprintf(env.Err, "recs: %v\n", err)
+	fmt.Fprintf(env.Err, "recs: %s\n", errorLine(code, err))
 	if code == ExitUsage {
 		fmt.Fprintln(env.Err, "Run 'recs --help' or 'recs COMMAND --help' for usage.")
 	}
 	return code
+}
+
+// errorLine is the text of err on stderr for exit code code. An
+// interruption says so, rather than the bare "context canceled" that
+// cancelling the root context leaves in most errors.
+func errorLine(code int, err error) string {
+	if code != ExitInterrupted {
+		return err.Error()
+	}
+	msg := strings.TrimSuffix(strings.TrimSuffix(err.Error(), context.Canceled.Error()), ": ")
+	if msg == "" {
+		return "interrupted"
+	}
+	return "interrupted (" + msg + ")"
 }
 
 // ExitCode maps an error to its documented exit code.

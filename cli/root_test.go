@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -30,6 +32,26 @@ func TestExitCodes(t *testing.T) {
 		code, _, stderr := runArgs(t, tc.args...)
 		if code != tc.want {
 			t.Errorf("recs %v: exit %d, want %d (stderr %q)", tc.args, code, tc.want, stderr)
+		}
+	}
+}
+
+// TestErrorLine: an interruption reads "interrupted", keeping what the
+// error said before Go's "context canceled"; other errors print as they are.
+func TestErrorLine(t *testing.T) {
+	for _, tc := range []struct {
+		code int
+		err  error
+		want string
+	}{
+		{ExitInterrupted, context.Canceled, "interrupted"},
+		{ExitInterrupted, fmt.Errorf("fit: iteration 2: %w", context.Canceled), "interrupted (fit: iteration 2)"},
+		{ExitInterrupted, errors.New("upload part 3: stream closed"), "interrupted (upload part 3: stream closed)"},
+		{ExitInput, errors.New("bad.csv:3: rating \"abc\" is not a number"), "bad.csv:3: rating \"abc\" is not a number"},
+		{ExitError, context.Canceled, "context canceled"},
+	} {
+		if got := errorLine(tc.code, tc.err); got != tc.want {
+			t.Errorf("errorLine(%d, %q) = %q, want %q", tc.code, tc.err, got, tc.want)
 		}
 	}
 }

@@ -74,6 +74,9 @@ func TestSplitCancelled(t *testing.T) {
 	if code := Run(ctx, env, []string{"split", in, "-o", out}); code != ExitInterrupted {
 		t.Errorf("exit %d, want %d (%s)", code, ExitInterrupted, stderr.String())
 	}
+	if msg := stderr.String(); !strings.Contains(msg, "recs: interrupted") || strings.Contains(msg, "context canceled") {
+		t.Errorf("stderr %q: want it to say the run was interrupted, without Go's \"context canceled\"", msg)
+	}
 	ents, _ := os.ReadDir(out)
 	if len(ents) != 0 {
 		t.Errorf("%d files left in the output directory", len(ents))
