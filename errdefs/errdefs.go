@@ -18,6 +18,7 @@ package errdefs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 )
 
 // ErrRegression is wrapped by the errors that report a metric worse than
@@ -33,16 +34,22 @@ type InputError struct {
 }
 
 // Error returns "file:line: problem", leaving out what is unknown.
+// When the problem is an *fs.PathError about that same file, its path is
+// not repeated: "ratings.csv: open: no such file or directory".
 func (e *InputError) Error() string {
+	problem := e.Err.Error()
+	if pe, ok := e.Err.(*fs.PathError); ok && e.File != "" && pe.Path == e.File {
+		problem = pe.Op + ": " + pe.Err.Error()
+	}
 	switch {
 	case e.File != "" && e.Line > 0:
-		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, problem)
 	case e.File != "":
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
+		return e.File + ": " + problem
 	case e.Line > 0:
-		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+		return fmt.Sprintf("line %d: %s", e.Line, problem)
 	}
-	return e.Err.Error()
+	return problem
 }
 
 // Unwrap returns the problem.
