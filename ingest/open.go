@@ -131,7 +131,7 @@ func openSource(ctx context.Context, p string, o *Options, add counter) (*source
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, errs.Input(p, unwrapPathError(err))
+		return nil, errs.Input(p, err)
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -239,16 +239,6 @@ func findRatingsMember(zr *zip.Reader) *zip.File {
 		}
 	}
 	return nil
-}
-
-// unwrapPathError drops the path from an *os.PathError, since the
-// InputError around it already names the file.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %w", pe.Op, pe.Err)
-	}
-	return err
 }
 
 // fileFS is an fs.FS of one open file, named "file" (a single Parquet
